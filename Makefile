@@ -1,0 +1,58 @@
+# One entry point for people and CI. `make run` and `make test` set up everything on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages: gcc + kernel headers build evdev from source; chromium drives the browser tests;
+# shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests.
+APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd
+PYTEST_ARGS ?=
+
+.PHONY: help system-deps install run demo test test-fast lint typecheck bench services clean
+
+help:
+	@echo "make run    - set up and start the server on http://$(HOST):$(PORT) (SQLite, demo data)"
+	@echo "make test   - set up and run the whole test suite (needs MariaDB; started if not running)"
+	@echo "make bench  - run the benchmarks and print figures (MariaDB)"
+	@echo "make lint   - ruff and mypy"
+
+system-deps: .stamp-apt
+.stamp-apt: Makefile
+	@bash scripts/apt-install.sh $(APT_PACKAGES)
+	@touch $@
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install: .stamp-install
+.stamp-install: pyproject.toml $(VENV)/bin/activate .stamp-apt
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $@
+
+run: install
+	$(PY) -m server db upgrade
+	$(PY) -m server demo --if-empty
+	$(PY) -m server run --host $(HOST) --port $(PORT)
+
+services:
+	@bash scripts/ensure-services.sh
+
+test: install services
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not mysql and not browser and not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check server appliance devices tests bench
+	$(VENV)/bin/mypy server/domain
+
+bench: install services
+	$(PY) -m bench.claims
+
+clean:
+	rm -rf $(VENV) .stamp-* .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,153 @@
+"""The server's settings: one frozen object per process, read once at start.
+
+Defaults, then the environment (DATABASE_URL and SPA_*), then a test's overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///spa.db"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    # Every open WebSocket holds one of these threads for its whole life (threading mode).
+    threads: int = 64
+    # Threads kept free for HTTP (/healthz, pages, polling) so a full house of screens
+    # cannot lock out the health check: at most threads - http_reserve_threads sockets.
+    http_reserve_threads: int = 8
+    cors_origins: tuple[str, ...] = ()
+    message_queue: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    timezone: str = "UTC"
+    spa_name: str = "Spa"
+    currency: str = "€"
+    log_format: str = "json"
+    log_level: str = "INFO"
+    debug: bool = False
+    # A claim whose holder vanished goes back to the queue after this long: two minutes covers
+    # a tablet's Wi-Fi dropping or a page reload, and is short enough that nobody waits on a ghost.
+    claim_grace_s: float = 120.0
+    # How often each process marks its live connections as seen; a process that stops doing so
+    # (crashed) has its connections counted as gone after 3 beats.
+    presence_heartbeat_s: float = 15.0
+    # Appliances beat every ~15 s; silent for 3 beats means unplugged or crashed.
+    appliance_silent_after_s: float = 45.0
+    # Retried commands (an appliance outbox replaying after a long outage) must still find their key.
+    idempotency_retention_s: float = 7 * 24 * 3600.0
+    db_pool_size: int = 16
+    db_max_overflow: int = 32
+    db_retry_attempts: int = 5
+    # Broadcasts are put in version order; a missing version is waited for this long before
+    # the broadcaster re-reads the queue from the database.
+    broadcast_reorder_wait_s: float = 0.25
+    broadcast_queue_size: int = 10_000
+    # How many waiting customers get position updates pushed when their rooms' members
+    # cannot be seen locally (several processes on a message queue).
+    position_push_limit: int = 50
+    therapists_on_duty: int | None = None
+    max_payload_bytes: int = 16 * 1024
+    testing: bool = False
+    start_background: bool = True
+
+    @property
+    def max_sockets(self) -> int:
+        return max(1, self.threads - self.http_reserve_threads)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV = {
+    "database_url": "DATABASE_URL",
+    "host": "SPA_HOST",
+    "port": "SPA_PORT",
+    "threads": "SPA_THREADS",
+    "http_reserve_threads": "SPA_HTTP_RESERVE_THREADS",
+    "cors_origins": "SPA_CORS_ORIGINS",
+    "message_queue": "SPA_MESSAGE_QUEUE",
+    "secret_key": "SPA_SECRET_KEY",
+    "timezone": "SPA_TIMEZONE",
+    "spa_name": "SPA_NAME",
+    "currency": "SPA_CURRENCY",
+    "log_format": "SPA_LOG_FORMAT",
+    "log_level": "SPA_LOG_LEVEL",
+    "debug": "SPA_DEBUG",
+    "claim_grace_s": "SPA_CLAIM_GRACE_S",
+    "presence_heartbeat_s": "SPA_PRESENCE_HEARTBEAT_S",
+    "appliance_silent_after_s": "SPA_APPLIANCE_SILENT_AFTER_S",
+    "db_pool_size": "SPA_DB_POOL_SIZE",
+    "db_max_overflow": "SPA_DB_MAX_OVERFLOW",
+    "therapists_on_duty": "SPA_THERAPISTS_ON_DUTY",
+}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    types = {f.name: f.type for f in fields(Settings)}
+    for name, var in _ENV.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        values[name] = _convert(var, raw, str(types[name]))
+    settings = replace(Settings(), **values)
+    if overrides:
+        unknown = set(overrides) - set(types)
+        if unknown:
+            raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}")
+        settings = replace(settings, **overrides)
+    _check(settings)
+    return settings
+
+
+def _convert(var: str, raw: str, type_name: str) -> Any:
+    try:
+        if "bool" in type_name:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if "tuple" in type_name:
+            return tuple(o.strip() for o in raw.split(",") if o.strip())
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+        return raw
+    except ValueError as exc:
+        raise ConfigError(f"{var}={raw!r}: {exc}") from None
+
+
+def _check(s: Settings) -> None:
+    if not 1 <= s.port <= 65535:
+        raise ConfigError(f"SPA_PORT = {s.port}: must be 1-65535")
+    if s.threads < 4:
+        raise ConfigError(f"SPA_THREADS = {s.threads}: must be at least 4")
+    if not 0 < s.http_reserve_threads < s.threads:
+        raise ConfigError(f"SPA_HTTP_RESERVE_THREADS = {s.http_reserve_threads}: must be 1..SPA_THREADS-1")
+    if s.claim_grace_s <= 0:
+        raise ConfigError(f"SPA_CLAIM_GRACE_S = {s.claim_grace_s}: must be more than 0")
+    if s.log_format not in ("json", "text"):
+        raise ConfigError(f"SPA_LOG_FORMAT = {s.log_format!r}: must be json or text")
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"SPA_TIMEZONE = {s.timezone!r}: not a known time zone (e.g. Europe/Berlin)") from None

@@ -1,0 +1,1 @@
+"""Persistence: the schema (models + Alembic migrations), the engine and the repositories."""

@@ -1,0 +1,83 @@
+"""Transaction statuses and the only legal moves between them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .errors import CommandError, ErrorCode
+
+
+class TxnStatus(StrEnum):
+    PENDING_THERAPIST = "pending_therapist"
+    THERAPIST_CONFIRMED = "therapist_confirmed"
+    IN_SERVICE = "in_service"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAYING = "paying"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class Command(StrEnum):
+    CLAIM_FOR_THERAPIST = "claim_for_therapist"
+    START_SERVICE = "start_service"
+    ADD_SERVICE = "add_service"
+    FINISH_SERVICE = "finish_service"
+    CLAIM_FOR_CASHIER = "claim_for_cashier"
+    PAY = "pay"
+    CANCEL = "cancel"
+    # A claim given back (by its holder, or by the server after the holder vanished)
+    # returns the transaction to its queue at its original place.
+    RELEASE = "release"
+
+
+S = TxnStatus
+_MOVES: dict[tuple[TxnStatus, Command], TxnStatus] = {
+    (S.PENDING_THERAPIST, Command.CLAIM_FOR_THERAPIST): S.THERAPIST_CONFIRMED,
+    (S.PENDING_THERAPIST, Command.CANCEL): S.CANCELLED,
+    (S.THERAPIST_CONFIRMED, Command.START_SERVICE): S.IN_SERVICE,
+    (S.THERAPIST_CONFIRMED, Command.ADD_SERVICE): S.THERAPIST_CONFIRMED,
+    (S.THERAPIST_CONFIRMED, Command.CANCEL): S.CANCELLED,
+    (S.THERAPIST_CONFIRMED, Command.RELEASE): S.PENDING_THERAPIST,
+    (S.IN_SERVICE, Command.ADD_SERVICE): S.IN_SERVICE,
+    (S.IN_SERVICE, Command.FINISH_SERVICE): S.AWAITING_PAYMENT,
+    (S.AWAITING_PAYMENT, Command.CLAIM_FOR_CASHIER): S.PAYING,
+    # The original cashier terminals pay a transaction they looked up without claiming it.
+    (S.AWAITING_PAYMENT, Command.PAY): S.PAID,
+    (S.PAYING, Command.PAY): S.PAID,
+    (S.PAYING, Command.RELEASE): S.AWAITING_PAYMENT,
+}
+
+# The moment each status was reached is kept in a column of its own.
+REACHED_AT: dict[TxnStatus, str] = {
+    S.PENDING_THERAPIST: "created_at",
+    S.THERAPIST_CONFIRMED: "therapist_confirmed_at",
+    S.IN_SERVICE: "service_started_at",
+    S.AWAITING_PAYMENT: "service_finished_at",
+    S.PAYING: "cashier_claimed_at",
+    S.PAID: "paid_at",
+    S.CANCELLED: "cancelled_at",
+}
+
+WAITING_FOR_THERAPIST = S.PENDING_THERAPIST
+WAITING_FOR_CASHIER = S.AWAITING_PAYMENT
+CLAIMED = frozenset({S.THERAPIST_CONFIRMED, S.PAYING})
+TERMINAL = frozenset({S.PAID, S.CANCELLED})
+
+
+def next_status(status: TxnStatus, command: Command) -> TxnStatus:
+    """The status `command` moves a transaction in `status` to, or CommandError(invalid_state)."""
+    try:
+        return _MOVES[(status, command)]
+    except KeyError:
+        raise CommandError(
+            ErrorCode.INVALID_STATE,
+            f"cannot {command.value.replace('_', ' ')} a transaction that is {status.value.replace('_', ' ')}",
+        ) from None
+
+
+def is_legal(status: TxnStatus, command: Command) -> bool:
+    return (status, command) in _MOVES
+
+
+def allowed_commands(status: TxnStatus) -> frozenset[Command]:
+    return frozenset(c for (s, c) in _MOVES if s is status)

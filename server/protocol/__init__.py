@@ -1,0 +1,1 @@
+"""The Socket.IO protocol: payload validation, authentication, event handlers, broadcasts."""

@@ -1,0 +1,238 @@
+"""Broadcasts, off the request path: one thread emits every committed change, in version order.
+
+A command's handler only puts its Change on a bounded queue; the emitting (which can take
+~70 ms for 500 screens) happens here. Versions are emitted in order: a missing one is waited
+for briefly, then the mirror is re-read from the database (another process made that change,
+or it was dropped) and emission carries on. Screens that see a gap ask for a snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ..domain.queue_view import Entry, QueueMirror
+from ..domain.status import TxnStatus
+from ..service.changes import Change
+
+logger = logging.getLogger(__name__)
+
+THERAPIST_ROOM = "therapist_queue"
+CASHIER_ROOM = "cashier_queue"
+MONITOR_ROOM = "monitor"
+ESTIMATES_IN_BROADCAST = 50  # the lobby TV shows a few dozen codes at most
+
+
+def txn_room(transaction_id: int) -> str:
+    return f"txn_{transaction_id}"
+
+
+class Emitter(Protocol):
+    def emit(self, event: str, data: Any, to: str) -> None: ...
+
+    def has_members(self, room: str) -> bool | None:
+        """True/False when this process can tell, None when it cannot (message queue)."""
+        ...
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+
+
+def entry_of(view: dict[str, Any]) -> Entry:
+    return Entry(
+        id=view["id"],
+        status=TxnStatus(view["status"]),
+        queue_since=view["queue_since"],
+        total_minutes=view["total_minutes"],
+        service_started_at=parse_iso(view.get("service_started_at")),
+    )
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        emitter: Emitter,
+        load_snapshot: Callable[[], dict[str, Any]],
+        *,
+        queue_size: int = 10_000,
+        reorder_wait_s: float = 0.25,
+        position_push_limit: int = 50,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC).replace(tzinfo=None),
+    ) -> None:
+        self._emitter = emitter
+        self._load_snapshot = load_snapshot
+        self._queue: queue.Queue[Change] = queue.Queue(maxsize=queue_size)
+        self._reorder_wait_s = reorder_wait_s
+        self._position_push_limit = position_push_limit
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._mirror = QueueMirror()
+        self._last_version: int | None = None
+        self._held: dict[int, tuple[float, Change]] = {}
+        self._sent_positions: dict[int, tuple[int, int]] = {}
+        self._needs_resync = True
+        self.dropped = 0
+        self.emitted = 0
+        self.resyncs = 0
+
+    # ---- owner's side ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="broadcast.emitter", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def post(self, change: Change) -> None:
+        """Called by command handlers after commit; never blocks."""
+        try:
+            self._queue.put_nowait(change)
+        except queue.Full:
+            # Screens recover through the version gap; the mirror through a resync.
+            self.dropped += 1
+            self._needs_resync = True
+            logger.warning("broadcast queue full; dropped version %d", change.version)
+
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    # ---- the emitting thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except Exception:  # noqa: BLE001 - one bad change must not end broadcasting
+                logger.exception("broadcast step failed; re-reading the queue")
+                self._needs_resync = True
+                self._stop.wait(0.5)
+
+    def _step(self) -> None:
+        if self._needs_resync:
+            self._resync()
+        timeout = self._reorder_wait_s / 2 if self._held else 0.5
+        try:
+            change = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            change = None
+        arrived = time.monotonic()
+        while change is not None:
+            self._held.setdefault(change.version, (arrived, change))
+            try:
+                change = self._queue.get_nowait()
+            except queue.Empty:
+                change = None
+        self._emit_ready()
+
+    def _emit_ready(self) -> None:
+        emitted_any = False
+        while self._held:
+            assert self._last_version is not None
+            lowest = min(self._held)
+            if lowest <= self._last_version + 1:
+                _, change = self._held.pop(lowest)
+                self._emit_change(change)
+                self._last_version = max(self._last_version, change.version)
+                emitted_any = True
+                continue
+            waited = time.monotonic() - self._held[lowest][0]
+            if waited < self._reorder_wait_s:
+                break
+            # The missing versions are not coming through this process: re-read, then carry on.
+            self._resync()
+            self._last_version = max(self._last_version or 0, lowest - 1)
+        if emitted_any:
+            self._push_positions()
+
+    def _emit_change(self, change: Change) -> None:
+        self._mirror.apply(entry_of(change.public_view))
+        staff = {"version": change.version, "reason": change.reason, "transaction": change.staff_view}
+        self._emitter.emit("therapist_queue_updated", staff, THERAPIST_ROOM)
+        self._emitter.emit("cashier_queue_updated", staff, CASHIER_ROOM)
+        estimates = [
+            {"id": e.id, "position": e.position, "estimated_wait_min": e.estimated_wait_min}
+            for e in self._mirror.estimates(self._clock())[:ESTIMATES_IN_BROADCAST]
+        ]
+        public = {
+            "version": change.version,
+            "reason": change.reason,
+            "transaction": change.public_view,
+            "estimates": estimates,
+        }
+        self._emitter.emit("monitor_updated", public, MONITOR_ROOM)
+        position = next((e for e in estimates if e["id"] == change.transaction_id), None)
+        self._emitter.emit(
+            "customer_txn_update",
+            customer_update(change.version, change.public_view, position),
+            txn_room(change.transaction_id),
+        )
+        if position is not None:
+            self._sent_positions[change.transaction_id] = (position["position"], position["estimated_wait_min"])
+        else:
+            self._sent_positions.pop(change.transaction_id, None)
+        self.emitted += 1
+
+    def _push_positions(self) -> None:
+        """Customers further back moved up: tell the kiosks that show them."""
+        estimates = self._mirror.estimates(self._clock())
+        waiting = {e.id for e in estimates}
+        for stale in [i for i in self._sent_positions if i not in waiting]:
+            del self._sent_positions[stale]
+        for e in estimates:
+            now = (e.position, e.estimated_wait_min)
+            if self._sent_positions.get(e.id) == now:
+                continue
+            room = txn_room(e.id)
+            members = self._emitter.has_members(room)
+            if members is False or (members is None and e.position > self._position_push_limit):
+                continue
+            self._sent_positions[e.id] = now
+            self._emitter.emit(
+                "customer_txn_update",
+                {
+                    "version": self._last_version,
+                    "transaction_id": e.id,
+                    "status": TxnStatus.PENDING_THERAPIST.value,
+                    "position": e.position,
+                    "estimated_wait_min": e.estimated_wait_min,
+                },
+                room,
+            )
+
+    def _resync(self) -> None:
+        snapshot = self._load_snapshot()
+        views = snapshot["waiting"] + snapshot["with_therapist"] + snapshot["awaiting_payment"] + snapshot["paying"]
+        self._mirror.reset([entry_of(v) for v in views], snapshot["therapists_on_duty"])
+        version = int(snapshot["version"])
+        # Changes already reflected in the snapshot are still emitted (screens need them), but
+        # nothing older than the snapshot is waited for.
+        self._last_version = version if self._last_version is None else max(self._last_version, version)
+        self._needs_resync = False
+        self.resyncs += 1
+
+
+def customer_update(version: int, view: dict[str, Any], position: dict[str, Any] | None) -> dict[str, Any]:
+    """What the kiosk that made a transaction shows: code, status, place in the queue, wait."""
+    return {
+        "version": version,
+        "transaction_id": view["id"],
+        "code": view["code"],
+        "first_name": view["first_name"],
+        "status": view["status"],
+        "room": view["room"],
+        "cashier_desk": view["cashier_desk"],
+        "position": position["position"] if position else None,
+        "estimated_wait_min": position["estimated_wait_min"] if position else None,
+    }

@@ -1,0 +1,230 @@
+"""Socket.IO event handlers. Each reads like a short recipe: who is calling, may they,
+is the payload well-formed, run the command, acknowledge. Broadcasting happens elsewhere."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, emit, join_room
+
+from ..db.engine import DatabaseUnavailable
+from ..domain.errors import CommandError, ErrorCode
+from ..service import appliances
+from ..service.catalog import list_services
+from ..service.principals import Capability, Principal
+from . import schema
+from .broadcaster import CASHIER_ROOM, MONITOR_ROOM, THERAPIST_ROOM, customer_update, txn_room
+
+logger = logging.getLogger(__name__)
+C = Capability
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    any_of: tuple[Capability, ...]  # the caller needs one of these
+    run: Callable[[Principal, object], dict[str, Any]]
+    after: Callable[[str, dict[str, Any]], None] | None = None  # (sid, ack) → side effects for the caller
+
+
+def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"ok": True, **(result or {})}
+
+
+def fail(code: ErrorCode, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code.value, "message": message}}
+
+
+class SocketProtocol:
+    """Owns the live connections of this process and the table of events."""
+
+    def __init__(self, socketio: SocketIO, runtime: Any) -> None:
+        self.socketio = socketio
+        self.rt = runtime
+        self._sessions: dict[str, Principal] = {}
+        self._lock = threading.Lock()
+        self.events = self._event_table()
+
+    def register(self) -> None:
+        self.socketio.on_event("connect", self.on_connect)
+        self.socketio.on_event("disconnect", self.on_disconnect)
+        for name, spec in self.events.items():
+            self.socketio.on_event(name, self._handler(name, spec))
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._sessions)
+
+    # ---- connections ------------------------------------------------------------------------
+
+    def on_connect(self, auth: object = None) -> bool:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        principal = self.rt.tokens.resolve(self.rt.db.read, token)
+        if principal is None:
+            raise ConnectionRefusedError({"code": "forbidden", "message": "a valid staff or device token is needed"})
+        with self._lock:
+            if len(self._sessions) >= self.rt.settings.max_sockets:
+                # Keep threads free for /healthz and pages: refuse rather than starve HTTP.
+                raise ConnectionRefusedError({"code": "busy", "message": "server is at its connection limit"})
+            self._sessions[request.sid] = principal
+        self.rt.presence.connected(request.sid, principal.key)
+        join_room(f"{principal.kind}_{principal.id}")
+        logger.info("connected %s (%s %s)", principal.key, principal.role, principal.name)
+        return True
+
+    def on_disconnect(self, reason: object = None) -> None:
+        with self._lock:
+            principal = self._sessions.pop(request.sid, None)
+        if principal is None:
+            return
+        try:
+            self.rt.presence.disconnected(request.sid)
+        except Exception:  # noqa: BLE001 - the row goes stale by itself; never fail a disconnect
+            logger.warning("could not record disconnect of %s", principal.key, exc_info=True)
+        logger.info("disconnected %s (%s)", principal.key, reason)
+
+    # ---- events -----------------------------------------------------------------------------
+
+    def _handler(self, name: str, spec: EventSpec) -> Callable[..., dict[str, Any]]:
+        def handle(*args: object) -> dict[str, Any]:
+            started = time.perf_counter()
+            sid = request.sid
+            ack = self._dispatch(name, spec, sid, args)
+            if spec.after is not None:
+                try:
+                    spec.after(sid, ack)
+                except Exception:  # noqa: BLE001 - the command is committed; its ack must still go out
+                    logger.exception("after-%s hook failed", name)
+            logger.debug(
+                "%s ok=%s %.1f ms",
+                name,
+                ack["ok"],
+                (time.perf_counter() - started) * 1000,
+                extra={"event": name, "sid": sid},
+            )
+            return ack
+
+        handle.__name__ = f"on_{name}"
+        return handle
+
+    def _dispatch(self, name: str, spec: EventSpec, sid: str, args: tuple[object, ...]) -> dict[str, Any]:
+        principal = self._sessions.get(sid)
+        if principal is None:
+            return fail(ErrorCode.FORBIDDEN, "not signed in")
+        if spec.any_of and not any(principal.can(c) for c in spec.any_of):
+            return fail(ErrorCode.FORBIDDEN, f"a {principal.role} may not {name.replace('_', ' ')}")
+        if len(args) > 1:
+            return fail(ErrorCode.INVALID_PAYLOAD, "send one payload object")
+        try:
+            return ok(spec.run(principal, args[0] if args else None))
+        except CommandError as exc:
+            return {"ok": False, "error": exc.to_dict()}
+        except DatabaseUnavailable:
+            logger.error("database unavailable during %s", name)
+            return fail(ErrorCode.BUSY, "the database is not answering; try again")
+        except Exception:
+            logger.exception("%s failed", name)
+            return fail(ErrorCode.INTERNAL_ERROR, "something went wrong on the server; nothing was changed")
+
+    def _event_table(self) -> dict[str, EventSpec]:
+        q = self.rt.service
+        S = schema
+        return {
+            "customer_confirm_selection": EventSpec(
+                (C.ORDER,), lambda p, d: q.confirm_selection(p, S.parse_confirm_selection(d)), self._after_selection
+            ),
+            "therapist_confirm_next": EventSpec(
+                (C.THERAPIST,), lambda p, d: q.claim_for_therapist(p, S.parse_therapist_claim(d))
+            ),
+            "therapist_start_service": EventSpec(
+                (C.THERAPIST,), lambda p, d: q.start_service(p, S.parse_txn_action(d, "therapist_token"))
+            ),
+            "therapist_add_service": EventSpec((C.THERAPIST,), lambda p, d: q.add_service(p, S.parse_add_service(d))),
+            "therapist_finish_service": EventSpec(
+                (C.THERAPIST,), lambda p, d: q.finish_service(p, S.parse_txn_action(d, "therapist_token"))
+            ),
+            "therapist_release": EventSpec(
+                (C.THERAPIST,), lambda p, d: q.release_by_therapist(p, S.parse_txn_action(d, "therapist_token"))
+            ),
+            "cashier_claim_next": EventSpec(
+                (C.CASHIER,), lambda p, d: q.claim_for_cashier(p, S.parse_cashier_claim(d))
+            ),
+            "cashier_lookup": EventSpec((C.CASHIER,), lambda p, d: q.lookup_for_cashier(p, S.parse_lookup(d))),
+            "cashier_pay": EventSpec((C.CASHIER,), lambda p, d: q.pay(p, S.parse_pay(d)), self._after_pay),
+            "cashier_release": EventSpec(
+                (C.CASHIER,), lambda p, d: q.release_by_cashier(p, S.parse_txn_action(d, "cashier_token"))
+            ),
+            "cancel_transaction": EventSpec(
+                (C.CANCEL, C.CANCEL_OWN), lambda p, d: q.cancel(p, S.parse_txn_action(d, None))
+            ),
+            "queue_snapshot": EventSpec((C.VIEW_PUBLIC,), self._snapshot),
+            "get_transaction": EventSpec(
+                (C.VIEW_PUBLIC,),
+                lambda p, d: {"transaction": q.get_transaction(p, S.parse_txn_ref(d).transaction_id)},
+            ),
+            "service_catalog": EventSpec((C.VIEW_PUBLIC,), self._catalog),
+            "therapist_subscribe": EventSpec((C.THERAPIST,), self._subscribe(THERAPIST_ROOM)),
+            "cashier_subscribe": EventSpec((C.CASHIER,), self._subscribe(CASHIER_ROOM)),
+            "monitor_subscribe": EventSpec((C.VIEW_PUBLIC,), self._subscribe(MONITOR_ROOM)),
+            "customer_subscribe": EventSpec((C.ORDER, C.VIEW_STAFF), self._customer_subscribe),
+            "appliance_heartbeat": EventSpec((C.REPORT_HEALTH,), self._heartbeat),
+        }
+
+    # ---- after-hooks and small events ---------------------------------------------------------
+
+    def _after_selection(self, sid: str, ack: dict[str, Any]) -> None:
+        if ack["ok"]:
+            join_room(txn_room(ack["transaction_id"]))
+            emit("customer_selection_received", {"transaction_id": ack["transaction_id"]}, to=sid)
+
+    def _after_pay(self, sid: str, ack: dict[str, Any]) -> None:
+        # The original design's cashier screens listen for this instead of using the ack.
+        result: dict[str, Any] = {"ok": ack["ok"]}
+        if ack["ok"]:
+            result.update(transaction_id=ack["transaction"]["id"], change=ack["change"])
+        else:
+            result["error"] = ack["error"]
+        emit("cashier_pay_result", result, to=sid)
+
+    def _snapshot(self, principal: Principal, payload: object) -> dict[str, Any]:
+        schema.parse_empty(payload)
+        return self.rt.service.snapshot(principal)
+
+    def _catalog(self, principal: Principal, payload: object) -> dict[str, Any]:
+        schema.parse_empty(payload)
+        return {"services": list_services(self.rt.db)}
+
+    def _subscribe(self, room: str) -> Callable[[Principal, object], dict[str, Any]]:
+        def subscribe(principal: Principal, payload: object) -> dict[str, Any]:
+            schema.parse_empty(payload)
+            join_room(room)
+            return {"room": room}
+
+        return subscribe
+
+    def _customer_subscribe(self, principal: Principal, payload: object) -> dict[str, Any]:
+        ref = schema.parse_txn_ref(payload)
+        view = self.rt.service.get_transaction(principal, ref.transaction_id)
+        snapshot = self.rt.service.snapshot(principal)
+        position = next(
+            (
+                {"position": w["position"], "estimated_wait_min": w["estimated_wait_min"]}
+                for w in snapshot["waiting"]
+                if w["id"] == ref.transaction_id
+            ),
+            None,
+        )
+        join_room(txn_room(ref.transaction_id))
+        return {"room": txn_room(ref.transaction_id), **customer_update(snapshot["version"], view, position)}
+
+    def _heartbeat(self, principal: Principal, payload: object) -> dict[str, Any]:
+        if principal.kind != "device":
+            raise CommandError(ErrorCode.FORBIDDEN, "only appliances send heartbeats")
+        beat = schema.parse_heartbeat(payload)
+        appliances.record_heartbeat(self.rt.db, principal, beat, self.rt.service.clock())
+        return {}

@@ -1,0 +1,168 @@
+"""Back-office commands: staff, devices, the catalog, and the demo data set."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..db.engine import Database
+from ..db.models import DEVICE_ROLES, STAFF_ROLES, Device, Service, Staff
+from ..domain.money import format_cents
+from .tokens import hash_pin, hash_token, new_token
+
+
+class AdminError(Exception):
+    pass
+
+
+_PIN = re.compile(r"^[0-9]{4,8}$")
+
+DEMO_SERVICES = [
+    ("Swedish massage", 4500, 60),
+    ("Deep tissue massage", 5500, 60),
+    ("Aromatherapy", 4000, 45),
+    ("Hot stone massage", 6500, 75),
+    ("Foot reflexology", 2500, 30),
+    ("Facial", 3850, 45),
+    ("Head and shoulders", 1800, 20),
+]
+DEMO_STAFF = [
+    ("Anna", "therapist", "1111"),
+    ("Ben", "therapist", "2222"),
+    ("Carla", "cashier", "3333"),
+    ("Dana", "admin", "9999"),
+]
+DEMO_DEVICES = [
+    ("kiosk-1", "kiosk"),
+    ("cashier-1", "cashier"),
+    ("room-1", "room"),
+    ("room-2", "room"),
+    ("lobby-1", "lobby"),
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 80:
+        raise AdminError("name must be 1-80 characters")
+    return name
+
+
+def add_staff(db: Database, role: str, name: str, pin: str | None = None) -> dict[str, Any]:
+    if role not in STAFF_ROLES:
+        raise AdminError(f"role must be one of {', '.join(STAFF_ROLES)}")
+    if pin is not None and not _PIN.match(pin):
+        raise AdminError("PIN must be 4-8 digits")
+    with db.write() as s:
+        staff = Staff(
+            name=_name(name),
+            role=role,
+            token_hash="-",
+            active=True,
+            created_at=_now(),
+            pin_hash=hash_pin(pin) if pin else None,
+        )
+        s.add(staff)
+        s.flush()
+        token = new_token("staff", staff.id)
+        staff.token_hash = hash_token(token)
+        return {"id": staff.id, "kind": "staff", "role": role, "name": staff.name, "token": token}
+
+
+def add_device(db: Database, role: str, name: str) -> dict[str, Any]:
+    if role not in DEVICE_ROLES:
+        raise AdminError(f"role must be one of {', '.join(DEVICE_ROLES)}")
+    try:
+        with db.write() as s:
+            device = Device(name=_name(name), role=role, token_hash="-", active=True, created_at=_now())
+            s.add(device)
+            s.flush()
+            token = new_token("device", device.id)
+            device.token_hash = hash_token(token)
+            return {"id": device.id, "kind": "device", "role": role, "name": device.name, "token": token}
+    except IntegrityError:
+        raise AdminError(f"a device named {name!r} exists already") from None
+
+
+def add_catalog_service(db: Database, name: str, price_cents: int, minutes: int) -> dict[str, Any]:
+    from .catalog import add_service
+
+    if not 1 <= minutes <= 600:
+        raise AdminError("--minutes must be 1-600")
+    try:
+        return add_service(db, _name(name), price_cents, minutes, _now())
+    except IntegrityError:
+        raise AdminError(f"a service named {name!r} exists already") from None
+
+
+def list_staff(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        return [
+            {"id": r.id, "role": r.role, "name": r.name, "active": r.active}
+            for r in s.scalars(select(Staff).order_by(Staff.id))
+        ]
+
+
+def list_devices(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        return [
+            {"id": r.id, "role": r.role, "name": r.name, "active": r.active}
+            for r in s.scalars(select(Device).order_by(Device.id))
+        ]
+
+
+def list_catalog(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "price": format_cents(r.price_cents),
+                "minutes": r.duration_min,
+                "active": r.active,
+            }
+            for r in s.scalars(select(Service).order_by(Service.id))
+        ]
+
+
+def load_demo(db: Database) -> list[dict[str, Any]]:
+    """Create the demo catalog, staff and devices where missing, and issue fresh tokens for them.
+
+    Tokens are kept only as hashes, so running this again (every `make run`) re-issues them
+    and prints the new ones; the old demo tokens stop working.
+    """
+    now = _now()
+    tokens: list[dict[str, Any]] = []
+    with db.write() as s:
+        have = set(s.scalars(select(Service.name)))
+        for name, price, minutes in DEMO_SERVICES:
+            if name not in have:
+                s.add(Service(name=name, price_cents=price, duration_min=minutes, active=True, created_at=now))
+        for name, role, pin in DEMO_STAFF:
+            staff = s.scalars(select(Staff).where(Staff.name == name, Staff.role == role)).first()
+            if staff is None:
+                staff = Staff(name=name, role=role, token_hash="-", active=True, created_at=now)
+                s.add(staff)
+                s.flush()
+            staff.pin_hash = hash_pin(pin)
+            token = new_token("staff", staff.id)
+            staff.token_hash = hash_token(token)
+            tokens.append({"kind": "staff", "role": role, "name": name, "id": staff.id, "pin": pin, "token": token})
+        for name, role in DEMO_DEVICES:
+            device = s.scalars(select(Device).where(Device.name == name)).first()
+            if device is None:
+                device = Device(name=name, role=role, token_hash="-", active=True, created_at=now)
+                s.add(device)
+                s.flush()
+            token = new_token("device", device.id)
+            device.token_hash = hash_token(token)
+            tokens.append({"kind": "device", "role": role, "name": name, "id": device.id, "token": token})
+    return tokens

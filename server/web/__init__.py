@@ -1,0 +1,1 @@
+"""HTTP: health, read-only JSON behind tokens, and (later) the screens' pages."""

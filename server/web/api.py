@@ -1,0 +1,71 @@
+"""GET /healthz, and read-only JSON of the queue and of one transaction, behind the same tokens."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ..domain.errors import CommandError, ErrorCode
+from ..service import appliances
+from ..service.catalog import list_services
+from ..service.principals import Capability, Principal
+
+bp = Blueprint("api", __name__)
+
+
+def runtime() -> Any:
+    return current_app.extensions["spa"]
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    rt = runtime()
+    problem = rt.db.ping()
+    body: dict[str, Any] = {
+        "status": "ok" if problem is None else "unavailable",
+        "database": "ok" if problem is None else problem,
+        "process": rt.presence.process,
+        "connections": rt.protocol.connection_count,
+        "max_connections": rt.settings.max_sockets,
+        "threads": threading.active_count(),
+        "broadcast_backlog": rt.broadcaster.backlog(),
+    }
+    if problem is None and request.args.get("details") == "1":
+        body["appliances"] = appliances.appliance_status(
+            rt.db, rt.service.clock(), rt.settings.appliance_silent_after_s
+        )
+    return jsonify(body), 200 if problem is None else 503
+
+
+def _caller(capability: Capability) -> Principal:
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else None
+    principal = runtime().tokens.resolve(runtime().db.read, token)
+    if principal is None or not principal.can(capability):
+        raise CommandError(ErrorCode.FORBIDDEN, "a valid token with access is needed (Authorization: Bearer …)")
+    return principal
+
+
+@bp.get("/api/queue")
+def queue_snapshot() -> Response:
+    return jsonify(runtime().service.snapshot(_caller(Capability.VIEW_PUBLIC)))
+
+
+@bp.get("/api/transactions/<int:transaction_id>")
+def transaction(transaction_id: int) -> Response:
+    actor = _caller(Capability.VIEW_PUBLIC)
+    return jsonify(runtime().service.get_transaction(actor, transaction_id))
+
+
+@bp.get("/api/services")
+def services() -> Response:
+    _caller(Capability.VIEW_PUBLIC)
+    return jsonify({"services": list_services(runtime().db)})
+
+
+@bp.errorhandler(CommandError)
+def command_error(exc: CommandError) -> tuple[Response, int]:
+    status = {ErrorCode.FORBIDDEN: 401, ErrorCode.NOT_FOUND: 404}.get(exc.code, 400)
+    return jsonify({"ok": False, "error": exc.to_dict()}), status

@@ -1,0 +1,66 @@
+"""Fixtures shared by the server tests: migrated databases (SQLite and a real MariaDB), tokens,
+the app factory with Flask-SocketIO's test client, and a live server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.db.engine import Database
+from server.db.migrate import upgrade
+from server.service import admin
+from tests.support import LiveServer, mysql_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'spa.db'}"
+        upgrade(url)
+        yield url
+    else:
+        with mysql_database() as url:
+            upgrade(url)
+            yield url
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    with mysql_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'spa.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url, pool_size=40, max_overflow=10)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def people(db: Database) -> dict[str, Any]:
+    """The demo catalog, staff and devices, with fresh tokens, keyed by name."""
+    return {row["name"]: row for row in admin.load_demo(db)}
+
+
+def start_server(db_url: str, tmp_path: Path, **env: str) -> LiveServer:
+    return LiveServer(db_url, tmp_path, **env).start()
+
+
+@pytest.fixture
+def live(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(db_url, tmp_path, SPA_CLAIM_GRACE_S="2", SPA_PRESENCE_HEARTBEAT_S="0.5")
+    yield server
+    server.stop()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from server.db.engine import Database
+from server.protocol import schema
+from server.service.changes import Change
+from server.service.principals import Principal
+from server.service.queue import QueueService
+
+
+class Clock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def published() -> list[Change]:
+    return []
+
+
+@pytest.fixture
+def service(db: Database, published: list[Change]) -> QueueService:
+    return QueueService(db, zone=ZoneInfo("UTC"), publish=published.append)
+
+
+def principal(person: dict[str, Any]) -> Principal:
+    return Principal(person["kind"], person["id"], person["role"], person["name"])
+
+
+@pytest.fixture
+def actors(people: dict[str, Any]) -> dict[str, Principal]:
+    return {name: principal(p) for name, p in people.items()}
+
+
+@pytest.fixture
+def order(service: QueueService, actors: dict[str, Principal]) -> Callable[..., dict[str, Any]]:
+    def make(
+        name: str = "Maria Lopez", items: list[tuple[int, int]] | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        wanted = tuple(schema.ItemRequest(s, q) for s, q in (items or [(1, 1)]))
+        return service.confirm_selection(actors["kiosk-1"], schema.ConfirmSelection(name, wanted, key))
+
+    return make

@@ -1,0 +1,210 @@
+"""Races, on both databases: claimers never share a customer, concurrent additions all count,
+a real deadlock is retried, and MariaDB runs claims at READ COMMITTED through the queue index."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select, text
+
+from server.db.engine import Database
+from server.db.models import Service, Transaction, TransactionItem
+from server.domain.errors import CommandError, ErrorCode
+from server.domain.status import TxnStatus
+from server.protocol import schema
+from server.service.principals import Principal
+from server.service.queue import QueueService
+
+WAITING = 1000
+CLAIMERS = 32
+
+
+def fill_queue(db: Database, n: int, status: TxnStatus = TxnStatus.PENDING_THERAPIST) -> list[int]:
+    """n waiting transactions, inserted in bulk (the kiosk path is tested elsewhere)."""
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    rows = [
+        {
+            "business_day": start.date(),
+            "code": f"Q-{i:05d}",
+            "customer_name": f"Guest {i}",
+            "status": status.value,
+            "queue_key": start + timedelta(milliseconds=i),
+            "total_cents": 4500,
+            "total_minutes": 60,
+            "row_version": 1,
+            "created_at": start,
+        }
+        for i in range(n)
+    ]
+    with db.write() as s:
+        s.execute(insert(Transaction), rows)
+        return list(s.scalars(select(Transaction.id).order_by(Transaction.queue_key)))
+
+
+def claim_all(service: QueueService, claim: Any, actors: list[Principal]) -> list[list[int]]:
+    """Each of len(actors) threads claims until the queue is empty; returns what each got."""
+    barrier = threading.Barrier(len(actors))
+
+    def worker(actor: Principal) -> list[int]:
+        got: list[int] = []
+        barrier.wait()
+        while True:
+            try:
+                got.append(claim(actor)["transaction"]["id"])
+            except CommandError as exc:
+                assert exc.code is ErrorCode.QUEUE_EMPTY
+                return got
+
+    with ThreadPoolExecutor(len(actors)) as pool:
+        return list(pool.map(worker, actors))
+
+
+@pytest.mark.slow
+def test_32_therapists_claim_1000_customers_each_exactly_once(
+    db: Database, service: QueueService, people: dict[str, Any]
+) -> None:
+    ids = fill_queue(db, WAITING)
+    therapists = [Principal("staff", people["Anna"]["id"], "therapist", f"T{i}") for i in range(CLAIMERS)]
+    claimed = claim_all(
+        service, lambda a: service.claim_for_therapist(a, schema.TherapistClaim(None, None)), therapists
+    )
+    flat = [tid for got in claimed for tid in got]
+    duplicates = [tid for tid, n in Counter(flat).items() if n > 1]
+    assert duplicates == []
+    assert sorted(flat) == sorted(ids)
+    assert sum(1 for got in claimed if got) > 1  # the claimers really ran side by side
+    # First come, first served within each claimer's sequence.
+    order = {tid: i for i, tid in enumerate(ids)}
+    assert all([order[t] for t in got] == sorted(order[t] for t in got) for got in claimed)
+    with db.read() as s:
+        rows = s.execute(select(Transaction.status, func.count()).group_by(Transaction.status))
+        statuses = {status: count for status, count in rows}
+    assert statuses == {"therapist_confirmed": WAITING}
+
+
+@pytest.mark.slow
+def test_32_cashiers_claim_1000_payments_each_exactly_once(
+    db: Database, service: QueueService, people: dict[str, Any]
+) -> None:
+    ids = fill_queue(db, WAITING, TxnStatus.AWAITING_PAYMENT)
+    tills = [Principal("device", people["cashier-1"]["id"], "cashier", f"till-{i}") for i in range(CLAIMERS)]
+    claimed = claim_all(service, lambda a: service.claim_for_cashier(a, schema.CashierClaim(None)), tills)
+    flat = [tid for got in claimed for tid in got]
+    assert len(flat) == len(set(flat)) == WAITING
+    assert set(flat) == set(ids)
+
+
+def test_concurrent_additions_lose_nothing(db: Database, service: QueueService, people: dict[str, Any]) -> None:
+    anna = Principal("staff", people["Anna"]["id"], "therapist", "Anna")
+    kiosk = Principal("device", people["kiosk-1"]["id"], "kiosk", "kiosk-1")
+    tid = service.confirm_selection(kiosk, schema.ConfirmSelection("Maria", (schema.ItemRequest(1, 1),)))[
+        "transaction_id"
+    ]
+    service.claim_for_therapist(anna, schema.TherapistClaim(None, None))
+    service.start_service(anna, schema.TxnAction(tid))
+    with db.read() as s:
+        prices = {svc.id: (svc.price_cents, svc.duration_min) for svc in s.scalars(select(Service))}
+    additions = [(sid, q) for sid in prices for q in (1, 2)] * 3  # 42 additions from 16 threads at once
+
+    def add(job: tuple[int, int]) -> None:
+        service.add_service(anna, schema.AddService(tid, job[0], job[1], None))
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(add, additions))
+    with db.read() as s:
+        txn = s.get(Transaction, tid)
+        items = s.scalars(select(TransactionItem).where(TransactionItem.transaction_id == tid)).all()
+    assert txn is not None
+    assert len(items) == 1 + len(additions)
+    expected_cents = prices[1][0] + sum(prices[sid][0] * q for sid, q in additions)
+    expected_minutes = prices[1][1] + sum(prices[sid][1] * q for sid, q in additions)
+    assert txn.total_cents == sum(i.unit_price_cents * i.quantity for i in items) == expected_cents
+    assert txn.total_minutes == expected_minutes
+
+
+@pytest.mark.mysql
+def test_a_real_deadlock_is_retried(mysql_url: str) -> None:
+    """Two writers lock two rows in opposite orders; MariaDB kills one (1213) and run_write retries it."""
+    db = Database(mysql_url, pool_size=4, max_overflow=0)
+    try:
+        with db.write() as s:
+            s.execute(
+                text(
+                    "INSERT INTO daily_counters (business_day, last_number) VALUES ('2026-01-01', 0), ('2026-01-02', 0)"
+                )
+            )
+        barrier = threading.Barrier(2)
+        attempts = Counter[str]()
+
+        def writer(name: str, first: str, second: str) -> None:
+            def work(session: Any) -> None:
+                attempts[name] += 1
+                session.execute(
+                    text("UPDATE daily_counters SET last_number = last_number + 1 WHERE business_day = :d"),
+                    {"d": first},
+                )
+                if attempts[name] == 1:
+                    barrier.wait(timeout=5)
+                session.execute(
+                    text("UPDATE daily_counters SET last_number = last_number + 1 WHERE business_day = :d"),
+                    {"d": second},
+                )
+
+            db.run_write(work)
+
+        threads = [
+            threading.Thread(target=writer, args=("a", "2026-01-01", "2026-01-02")),
+            threading.Thread(target=writer, args=("b", "2026-01-02", "2026-01-01")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        with db.read() as s:
+            counts = [r[0] for r in s.execute(text("SELECT last_number FROM daily_counters ORDER BY business_day"))]
+        assert counts == [2, 2]  # both writers' effects, each exactly once
+        assert sorted(attempts.values()) == [1, 2]  # the deadlock victim ran again
+    finally:
+        db.dispose()
+
+
+@pytest.mark.mysql
+def test_mariadb_claims_run_at_read_committed_through_the_queue_index(mysql_url: str) -> None:
+    db = Database(mysql_url)
+    try:
+        with db.write() as s:
+            level = s.execute(text("SELECT @@tx_isolation")).scalar()
+            plan = (
+                s.execute(
+                    text(
+                        "EXPLAIN SELECT id FROM transactions WHERE status = 'pending_therapist' "
+                        "ORDER BY queue_key, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                    )
+                )
+                .mappings()
+                .one()
+            )
+        assert level == "READ-COMMITTED"
+        assert plan["key"] == "ix_transactions_queue"
+        assert "filesort" not in (plan["Extra"] or "")
+    finally:
+        db.dispose()
+
+
+def test_sqlite_writers_take_the_write_lock_at_begin(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        with db.write() as s:
+            s.execute(text("SELECT 1"))  # a read, yet the transaction already holds the write lock
+            other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0.1, isolation_level=None)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+    finally:
+        db.dispose()

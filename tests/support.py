@@ -1,0 +1,177 @@
+"""Shared test helpers: databases, a live server process, Socket.IO clients with deadlines."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+MYSQL_HOST = os.environ.get("SPA_TEST_MYSQL_HOST", "127.0.0.1")
+MYSQL_PORT = int(os.environ.get("SPA_TEST_MYSQL_PORT", "3306"))
+REDIS_URL = os.environ.get("SPA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def mysql_available() -> str | None:
+    """None when MariaDB answers, else why not."""
+    try:
+        conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", connect_timeout=3)
+        conn.close()
+        return None
+    except pymysql.err.MySQLError as exc:
+        return str(exc)
+
+
+def require_mysql() -> None:
+    problem = mysql_available()
+    if problem is None:
+        return
+    message = f"MariaDB on {MYSQL_HOST}:{MYSQL_PORT} is not reachable ({problem})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI needs it (scripts/ensure-services.sh starts it)")
+    pytest.skip(f"{message}; start it to run the MySQL tests")
+
+
+@contextmanager
+def mysql_database() -> Iterator[str]:
+    """A fresh, empty database for one test (or module), dropped afterwards."""
+    require_mysql()
+    name = f"spa_test_{uuid.uuid4().hex[:12]}"
+    admin = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", autocommit=True)
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        yield f"mysql+pymysql://root@{MYSQL_HOST}:{MYSQL_PORT}/{name}?charset=utf8mb4"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.02, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or predicate}")
+        time.sleep(interval_s)
+
+
+class LiveServer:
+    """`python -m server run` in a subprocess: the production server, on loopback."""
+
+    def __init__(self, database_url: str, workdir: Path, **env: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = workdir
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SPA_LOG_FORMAT": "text",
+            "SPA_THREADS": "48",
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / f"server-{self.port}.log"
+
+    def start(self, timeout_s: float = 20.0) -> LiveServer:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code in (200, 503):
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not answer within {timeout_s}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+
+    def healthz(self, **params: str) -> requests.Response:
+        return requests.get(f"{self.url}/healthz", params=params, timeout=5)
+
+
+class Client:
+    """A python-socketio client over WebSocket that records every event it receives."""
+
+    def __init__(self, url: str, token: str | None, *, reconnection: bool = False) -> None:
+        self.sio = socketio.Client(reconnection=reconnection)
+        self.events: dict[str, list[Any]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self.sio.on("*", self._record)
+        self.url = url
+        self.token = token
+
+    def _record(self, event: str, data: Any = None) -> None:
+        with self._lock:
+            self.events[event].append(data)
+
+    def connect(self) -> Client:
+        auth = {"token": self.token} if self.token is not None else None
+        self.sio.connect(self.url, auth=auth, transports=["websocket"], wait_timeout=10)
+        return self
+
+    def call(self, event: str, data: Any = None, timeout_s: float = 15.0) -> Any:
+        if data is None:
+            return self.sio.call(event, timeout=timeout_s)
+        return self.sio.call(event, data, timeout=timeout_s)
+
+    def wait_for(self, event: str, predicate: Callable[[Any], bool] = lambda d: True, timeout_s: float = 10.0) -> Any:
+        def found() -> Any:
+            with self._lock:
+                return next((d for d in self.events[event] if predicate(d)), None)
+
+        return wait_until(found, timeout_s, what=f"{event} on {self.token and self.token[:8]}")
+
+    def received(self, event: str) -> list[Any]:
+        with self._lock:
+            return list(self.events[event])
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()

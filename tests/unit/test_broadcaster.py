@@ -1,0 +1,139 @@
+"""The broadcaster's ordering and recovery, with a recording emitter in place of Socket.IO."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from server.protocol.broadcaster import Broadcaster
+from server.service.changes import Change
+from tests.support import wait_until
+
+NOW = datetime(2026, 11, 29, 12, 0, 0)
+
+
+class Recorder:
+    def __init__(self, members: set[str] | None = None) -> None:
+        self.sent: list[tuple[str, Any, str]] = []
+        self.members = members
+        self.lock = threading.Lock()
+
+    def emit(self, event: str, data: Any, to: str) -> None:
+        with self.lock:
+            self.sent.append((event, data, to))
+
+    def has_members(self, room: str) -> bool | None:
+        return None if self.members is None else room in self.members
+
+    def versions(self, event: str) -> list[int]:
+        with self.lock:
+            return [d["version"] for e, d, _ in self.sent if e == event]
+
+
+def view(txn_id: int, status: str = "pending_therapist", minute: int = 0) -> dict[str, Any]:
+    return {
+        "id": txn_id,
+        "code": f"A-{txn_id:03d}",
+        "first_name": "X",
+        "status": status,
+        "room": None,
+        "cashier_desk": None,
+        "total_minutes": 30,
+        "queue_since": f"2026-11-29T11:{minute:02d}:00.000Z",
+        "service_started_at": None,
+        "row_version": 1,
+    }
+
+
+def change(version: int, txn_id: int, status: str = "pending_therapist") -> Change:
+    v = view(txn_id, status, minute=txn_id)
+    return Change(version, "created", txn_id, v, v)
+
+
+def snapshot(version: int, waiting: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "version": version,
+        "therapists_on_duty": 1,
+        "waiting": waiting or [],
+        "with_therapist": [],
+        "awaiting_payment": [],
+        "paying": [],
+    }
+
+
+def make(recorder: Recorder, snapshots: list[dict[str, Any]], **kw: Any) -> Broadcaster:
+    calls = iter(snapshots)
+    last = {"s": snapshots[-1]}
+
+    def load() -> dict[str, Any]:
+        last["s"] = next(calls, last["s"])
+        return last["s"]
+
+    b = Broadcaster(recorder, load, clock=lambda: NOW, **kw)
+    b.start()
+    return b
+
+
+def test_out_of_order_changes_are_emitted_in_version_order() -> None:
+    rec = Recorder()
+    b = make(rec, [snapshot(10)], reorder_wait_s=1.0)
+    try:
+        wait_until(lambda: b.resyncs == 1)
+        for version in (13, 11, 12):
+            b.post(change(version, version))
+        wait_until(lambda: len(rec.versions("monitor_updated")) == 3)
+        assert rec.versions("monitor_updated") == [11, 12, 13]
+        assert rec.versions("therapist_queue_updated") == [11, 12, 13]
+        assert rec.versions("cashier_queue_updated") == [11, 12, 13]
+        assert b.resyncs == 1
+    finally:
+        b.stop()
+
+
+def test_a_missing_version_is_waited_for_then_resynced() -> None:
+    rec = Recorder()
+    b = make(rec, [snapshot(10), snapshot(12, [view(11, minute=11), view(12, minute=12)])], reorder_wait_s=0.1)
+    try:
+        wait_until(lambda: b.resyncs == 1)
+        b.post(change(13, 13))  # 11 and 12 happened in another process
+        wait_until(lambda: rec.versions("monitor_updated") == [13])
+        assert b.resyncs == 2
+        # The mirror came from the second snapshot: 13 is third in the queue.
+        update = next(d for e, d, _ in rec.sent if e == "monitor_updated")
+        assert [x["id"] for x in update["estimates"]] == [11, 12, 13]
+        assert [x["position"] for x in update["estimates"]] == [1, 2, 3]
+    finally:
+        b.stop()
+
+
+def test_customer_updates_reach_their_room_and_positions_move_up() -> None:
+    rec = Recorder(members={"txn_2", "txn_3"})
+    b = make(rec, [snapshot(0)], reorder_wait_s=0.5)
+    try:
+        wait_until(lambda: b.resyncs == 1)
+        for v, t in ((1, 1), (2, 2), (3, 3)):
+            b.post(change(v, t))
+        wait_until(lambda: len(rec.versions("monitor_updated")) == 3)
+        b.post(change(4, 1, "therapist_confirmed"))  # 1 is claimed: 2 and 3 move up
+        wait_until(lambda: len(rec.versions("monitor_updated")) == 4)
+
+        def positions(room: str) -> list[int | None]:
+            with rec.lock:
+                return [d["position"] for e, d, to in rec.sent if e == "customer_txn_update" and to == room]
+
+        wait_until(lambda: positions("txn_3")[-1:] == [2])
+        assert positions("txn_3")[0] == 3
+        assert positions("txn_2")[-1] == 1
+        assert positions("txn_1")[-1] is None  # claimed: no longer waiting
+    finally:
+        b.stop()
+
+
+def test_full_queue_drops_and_counts() -> None:
+    rec = Recorder()
+    b = Broadcaster(rec, lambda: snapshot(0), queue_size=2, clock=lambda: NOW)  # not started: nothing drains
+    for v in (1, 2, 3):
+        b.post(change(v, v))
+    assert b.dropped == 1
+    assert b.backlog() == 2
