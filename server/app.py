@@ -16,7 +16,9 @@ from .protocol.broadcaster import Broadcaster
 from .protocol.handlers import SocketProtocol
 from .protocol.presence import Presence
 from .service.principals import SYSTEM, TokenCache
+from .service.printing import ReceiptHeader
 from .service.queue import QueueService
+from .service.sessions import SignInLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class Runtime:
     service: QueueService
     tokens: TokenCache
     socketio: SocketIO
+    sign_in_limiter: SignInLimiter = field(default_factory=SignInLimiter)
     broadcaster: Broadcaster = field(init=False)
     presence: Presence = field(init=False)
     protocol: SocketProtocol = field(init=False)
@@ -88,7 +91,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
-    service = QueueService(db, zone=settings.zone, therapists_on_duty=settings.therapists_on_duty)
+    service = QueueService(
+        db,
+        zone=settings.zone,
+        therapists_on_duty=settings.therapists_on_duty,
+        receipt_header=ReceiptHeader(settings.spa_name, settings.spa_address, settings.currency),
+    )
     rt = Runtime(settings=settings, db=db, service=service, tokens=TokenCache(), socketio=socketio)
     rt.broadcaster = Broadcaster(
         SocketIOEmitter(socketio, local_rooms=settings.message_queue is None),

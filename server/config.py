@@ -32,6 +32,7 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     timezone: str = "UTC"
     spa_name: str = "Spa"
+    spa_address: str = ""  # printed on receipts; "\n" separates lines
     currency: str = "€"
     log_format: str = "json"
     log_level: str = "INFO"
@@ -46,6 +47,8 @@ class Settings:
     appliance_silent_after_s: float = 45.0
     # Retried commands (an appliance outbox replaying after a long outage) must still find their key.
     idempotency_retention_s: float = 7 * 24 * 3600.0
+    # A PIN sign-in on a screen lasts a working day.
+    session_ttl_s: float = 12 * 3600.0
     db_pool_size: int = 16
     db_max_overflow: int = 32
     db_retry_attempts: int = 5
@@ -85,6 +88,7 @@ _ENV = {
     "secret_key": "SPA_SECRET_KEY",
     "timezone": "SPA_TIMEZONE",
     "spa_name": "SPA_NAME",
+    "spa_address": "SPA_ADDRESS",
     "currency": "SPA_CURRENCY",
     "log_format": "SPA_LOG_FORMAT",
     "log_level": "SPA_LOG_LEVEL",
@@ -92,6 +96,7 @@ _ENV = {
     "claim_grace_s": "SPA_CLAIM_GRACE_S",
     "presence_heartbeat_s": "SPA_PRESENCE_HEARTBEAT_S",
     "appliance_silent_after_s": "SPA_APPLIANCE_SILENT_AFTER_S",
+    "session_ttl_s": "SPA_SESSION_TTL_S",
     "db_pool_size": "SPA_DB_POOL_SIZE",
     "db_max_overflow": "SPA_DB_MAX_OVERFLOW",
     "therapists_on_duty": "SPA_THERAPISTS_ON_DUTY",

@@ -68,6 +68,18 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class StaffSession(Base):
+    """A screen's sign-in: a token like a staff token, but expiring and revocable on its own."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
 class Device(Base):
     __tablename__ = "devices"
     __table_args__ = (CheckConstraint(_in("role", DEVICE_ROLES), name="ck_devices_role"),)
@@ -163,6 +175,26 @@ class Payment(Base):
     cashier_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class PrintJob(Base):
+    """A receipt for a till's printer. 'failed' is the printer's latest word, not the end:
+    the till retries it when the printer recovers, and reports 'printed' once."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'printed', 'failed')", name="ck_print_jobs_state"),
+        Index("ix_print_jobs_device_state", "device_id", "state"),
+    )
+
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class AuditEntry(Base):

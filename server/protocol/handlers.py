@@ -15,7 +15,7 @@ from flask_socketio import SocketIO, emit, join_room
 
 from ..db.engine import DatabaseUnavailable
 from ..domain.errors import CommandError, ErrorCode
-from ..service import appliances
+from ..service import appliances, printing
 from ..service.catalog import list_services
 from ..service.principals import Capability, Principal
 from . import schema
@@ -29,7 +29,7 @@ C = Capability
 class EventSpec:
     any_of: tuple[Capability, ...]  # the caller needs one of these
     run: Callable[[Principal, object], dict[str, Any]]
-    after: Callable[[str, dict[str, Any]], None] | None = None  # (sid, ack) → side effects for the caller
+    after: Callable[[Principal, dict[str, Any]], None] | None = None  # side effects once acknowledged
 
 
 def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -74,6 +74,10 @@ class SocketProtocol:
             self._sessions[request.sid] = principal
         self.rt.presence.connected(request.sid, principal.key)
         join_room(f"{principal.kind}_{principal.id}")
+        if principal.kind == "device" and principal.role == "cashier":
+            # Receipts that did not print before this till went away: it dedupes by job_id.
+            for job in printing.pending_jobs(self.rt.db, principal.id):
+                emit("print_receipt", job, to=request.sid)
         logger.info("connected %s (%s %s)", principal.key, principal.role, principal.name)
         return True
 
@@ -95,9 +99,10 @@ class SocketProtocol:
             started = time.perf_counter()
             sid = request.sid
             ack = self._dispatch(name, spec, sid, args)
-            if spec.after is not None:
+            principal = self._sessions.get(sid)
+            if spec.after is not None and principal is not None:
                 try:
-                    spec.after(sid, ack)
+                    spec.after(principal, ack)
                 except Exception:  # noqa: BLE001 - the command is committed; its ack must still go out
                     logger.exception("after-%s hook failed", name)
             logger.debug(
@@ -173,23 +178,56 @@ class SocketProtocol:
             "monitor_subscribe": EventSpec((C.VIEW_PUBLIC,), self._subscribe(MONITOR_ROOM)),
             "customer_subscribe": EventSpec((C.ORDER, C.VIEW_STAFF), self._customer_subscribe),
             "appliance_heartbeat": EventSpec((C.REPORT_HEALTH,), self._heartbeat),
+            "receipt_reprint": EventSpec((C.CASHIER,), self._reprint),
+            "receipt_status": EventSpec((C.CASHIER,), self._receipt_status),
+            "print_jobs_pending": EventSpec((C.CASHIER,), self._pending_jobs),
         }
 
     # ---- after-hooks and small events ---------------------------------------------------------
 
-    def _after_selection(self, sid: str, ack: dict[str, Any]) -> None:
+    def _after_selection(self, principal: Principal, ack: dict[str, Any]) -> None:
         if ack["ok"]:
             join_room(txn_room(ack["transaction_id"]))
-            emit("customer_selection_received", {"transaction_id": ack["transaction_id"]}, to=sid)
+            emit("customer_selection_received", {"transaction_id": ack["transaction_id"]}, to=request.sid)
 
-    def _after_pay(self, sid: str, ack: dict[str, Any]) -> None:
+    def _after_pay(self, principal: Principal, ack: dict[str, Any]) -> None:
         # The original design's cashier screens listen for this instead of using the ack.
         result: dict[str, Any] = {"ok": ack["ok"]}
         if ack["ok"]:
             result.update(transaction_id=ack["transaction"]["id"], change=ack["change"])
         else:
             result["error"] = ack["error"]
-        emit("cashier_pay_result", result, to=sid)
+        emit("cashier_pay_result", result, to=request.sid)
+        if ack["ok"] and ack.get("print_job") and not ack.get("replayed"):
+            self._send_print_job(principal.id, ack["print_job"])
+
+    def _send_print_job(self, device_id: int, job: dict[str, Any]) -> None:
+        self.socketio.emit("print_receipt", job, to=f"device_{device_id}", namespace="/")
+
+    def _reprint(self, principal: Principal, payload: object) -> dict[str, Any]:
+        ref = schema.parse_txn_ref(payload)
+        rt = self.rt
+        device_id, job = printing.reprint(
+            rt.db, rt.service.receipt_header, principal, ref.transaction_id, rt.service.clock()
+        )
+        self._send_print_job(device_id, job)
+        return {"job_id": job["job_id"]}
+
+    def _receipt_status(self, principal: Principal, payload: object) -> dict[str, Any]:
+        if principal.kind != "device":
+            raise CommandError(ErrorCode.FORBIDDEN, "only a till's appliance reports print results")
+        status = printing.record_status(
+            self.rt.db, principal, schema.parse_print_status(payload), self.rt.service.clock()
+        )
+        self.socketio.emit("receipt_status", status, to=CASHIER_ROOM, namespace="/")
+        self.socketio.emit("receipt_status", status, to=f"device_{principal.id}", namespace="/")
+        return {}
+
+    def _pending_jobs(self, principal: Principal, payload: object) -> dict[str, Any]:
+        schema.parse_empty(payload)
+        if principal.kind != "device":
+            raise CommandError(ErrorCode.FORBIDDEN, "only a till's appliance prints")
+        return {"jobs": printing.pending_jobs(self.rt.db, principal.id)}
 
     def _snapshot(self, principal: Principal, payload: object) -> dict[str, Any]:
         schema.parse_empty(payload)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from ..db.models import Device, Staff
+from ..db.models import Device, Staff, StaffSession
 from .tokens import hash_token, parse_token, token_matches
 
 
@@ -97,17 +98,35 @@ class TokenCache:
             self._entries[digest] = (now + self._ttl_s, principal)
         return principal
 
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._entries.pop(hash_token(token), None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
-def lookup_token(session: Session, token: str) -> Principal | None:
+def lookup_token(session: Session, token: str, now: datetime | None = None) -> Principal | None:
     parsed = parse_token(token)
     if parsed is None:
         return None
     kind, row_id = parsed
+    if kind == "session":
+        signed_in = session.get(StaffSession, row_id)
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        if signed_in is None or signed_in.expires_at <= now or not token_matches(token, signed_in.token_hash):
+            return None
+        kind, row_id = "staff", signed_in.staff_id
+    elif not token_matches(token, _stored_hash(session, kind, row_id)):
+        return None
     row: Staff | Device | None = session.get(Staff if kind == "staff" else Device, row_id)
-    if row is None or not row.active or not token_matches(token, row.token_hash):
+    if row is None or not row.active:
         return None
     return Principal(kind, row.id, row.role, row.name)
+
+
+def _stored_hash(session: Session, kind: str, row_id: int) -> str:
+    row: Staff | Device | None = session.get(Staff if kind == "staff" else Device, row_id)
+    # Compare against something even for a missing row, so both paths take the same time.
+    return row.token_hash if row is not None else "0" * 64

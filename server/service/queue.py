@@ -20,8 +20,10 @@ from ..domain import codes, money, waits
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.status import REACHED_AT, Command, TxnStatus, next_status
 from ..protocol import schema
+from . import printing
 from .changes import Change
 from .principals import SYSTEM, Capability, Principal, lookup_token
+from .printing import ReceiptHeader
 from .views import iso, public_view, staff_view
 
 logger = logging.getLogger(__name__)
@@ -49,8 +51,10 @@ class QueueService:
         therapists_on_duty: int | None = None,
         publish: Callable[[Change], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        receipt_header: ReceiptHeader | None = None,
     ) -> None:
         self.db = db
+        self.receipt_header = receipt_header or ReceiptHeader("Spa", "", "€")
         self.zone = zone
         self.therapists_on_duty = therapists_on_duty
         self.publish = publish or (lambda change: None)
@@ -203,7 +207,11 @@ class QueueService:
                 "method": payment.method,
                 "paid_at": iso(now),
             }
-            result = {"change": payment_view["change"], "payment": payment_view}
+            result = {
+                "change": payment_view["change"],
+                "payment": payment_view,
+                "print_job": self._receipt_job(s, txn, payment, actor, cashier, now),
+            }
             audit = {"paid": payment_view["amount_paid"], "method": cmd.method}
             return Outcome(result, txn, "paid", audit, before)
 
@@ -474,6 +482,23 @@ class QueueService:
         # Under the transaction's row lock, so concurrent additions add up instead of overwriting.
         txn.total_cents += money.line_total(service.price_cents, quantity)
         txn.total_minutes += service.duration_min * quantity
+
+    def _receipt_job(
+        self, s: Session, txn: Transaction, payment: Payment, actor: Principal, cashier: Principal | None, now: datetime
+    ) -> dict[str, Any] | None:
+        """The receipt prints at the till that took the payment; a cash payment opens its drawer."""
+        if actor.kind != "device" or actor.role != "cashier":
+            return None
+        if cashier is not None:
+            cashier_name = cashier.name
+        else:
+            cashier_name = (
+                repo.staff_names(s, {txn.cashier_id}).get(txn.cashier_id or 0, actor.name)
+                if txn.cashier_id
+                else actor.name
+            )
+        body = printing.receipt(self.receipt_header, txn, payment, cashier_name, s)
+        return printing.add_job(s, f"rcpt-{payment.id}", actor.id, txn, body, payment.method == "cash", now)
 
     def _acting_staff(self, s: Session, actor: Principal, token: str | None, role: str) -> Principal | None:
         """The staff member a command acts for: the payload's token if given, else the caller."""

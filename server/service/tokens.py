@@ -1,6 +1,7 @@
 """Bearer tokens for staff and devices: random, stored only as hashes, compared in constant time.
 
-A token reads `st_<id>_<secret>` (staff) or `dv_<id>_<secret>` (device). The id finds the row
+A token reads `st_<id>_<secret>` (staff), `dv_<id>_<secret>` (device) or `ss_<id>_<secret>`
+(a staff session from a PIN sign-in). The id finds the row
 without searching by hash, and the secret's SHA-256 is compared with `hmac.compare_digest`.
 Tokens carry 192 random bits, so a fast hash is enough; PINs (short, guessable) use scrypt.
 """
@@ -12,9 +13,9 @@ import hmac
 import re
 import secrets
 
-PREFIX = {"staff": "st", "device": "dv"}
-_TOKEN = re.compile(r"^(st|dv)_([1-9][0-9]{0,9})_([A-Za-z0-9_\-]{20,100})$")
-_KIND = {"st": "staff", "dv": "device"}
+PREFIX = {"staff": "st", "device": "dv", "session": "ss"}
+_TOKEN = re.compile(r"^(st|dv|ss)_([1-9][0-9]{0,9})_([A-Za-z0-9_\-]{20,100})$")
+_KIND = {"st": "staff", "dv": "device", "ss": "session"}
 
 
 def new_token(kind: str, row_id: int) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..domain.errors import CommandError, ErrorCode
-from ..service import appliances
+from ..service import appliances, sessions
 from ..service.catalog import list_services
 from ..service.principals import Capability, Principal
 
@@ -65,7 +65,36 @@ def services() -> Response:
     return jsonify({"services": list_services(runtime().db)})
 
 
+@bp.get("/api/staff")
+def staff_list() -> Response:
+    """Names for a screen's sign-in list (only staff who have a PIN)."""
+    return jsonify({"staff": sessions.staff_for_sign_in(runtime().db)})
+
+
+@bp.post("/api/sign-in")
+def sign_in() -> Response:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) != {"staff_id", "pin"}:
+        raise CommandError(ErrorCode.INVALID_PAYLOAD, "send {staff_id, pin}")
+    staff_id, pin = body["staff_id"], body["pin"]
+    if isinstance(staff_id, bool) or not isinstance(staff_id, int) or not isinstance(pin, str) or len(pin) > 16:
+        raise CommandError(ErrorCode.INVALID_PAYLOAD, "staff_id must be an integer and pin a string")
+    rt = runtime()
+    result = sessions.sign_in(rt.db, rt.sign_in_limiter, staff_id, pin, rt.service.clock(), rt.settings.session_ttl_s)
+    return jsonify({"ok": True, **result})
+
+
+@bp.post("/api/sign-out")
+def sign_out() -> Response:
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else ""
+    rt = runtime()
+    signed_out = sessions.sign_out(rt.db, token)
+    rt.tokens.forget(token)
+    return jsonify({"ok": signed_out})
+
+
 @bp.errorhandler(CommandError)
 def command_error(exc: CommandError) -> tuple[Response, int]:
-    status = {ErrorCode.FORBIDDEN: 401, ErrorCode.NOT_FOUND: 404}.get(exc.code, 400)
+    status = {ErrorCode.FORBIDDEN: 401, ErrorCode.NOT_FOUND: 404, ErrorCode.BUSY: 429}.get(exc.code, 400)
     return jsonify({"ok": False, "error": exc.to_dict()}), status

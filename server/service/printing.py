@@ -1,0 +1,123 @@
+"""Receipts as print jobs for a till's appliance: created with the payment, kept until printed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..db import queue_repo as repo
+from ..db.engine import Database
+from ..db.models import Payment, PrintJob, Transaction
+from ..domain.errors import CommandError, ErrorCode
+from ..domain.money import format_cents
+from ..protocol.schema import PrintStatus
+from .principals import Principal
+from .views import iso
+
+
+@dataclass(frozen=True)
+class ReceiptHeader:
+    spa_name: str
+    spa_address: str
+    currency: str
+
+
+def receipt(
+    header: ReceiptHeader, txn: Transaction, payment: Payment, cashier: str, session: Session
+) -> dict[str, Any]:
+    """Everything a printer needs, as plain values: money as decimal strings."""
+    return {
+        "spa_name": header.spa_name,
+        "spa_address": header.spa_address,
+        "currency": header.currency,
+        "code": txn.code,
+        "paid_at": iso(payment.created_at),
+        "cashier": cashier,
+        "items": [
+            {"name": i.name, "quantity": i.quantity, "unit_price": format_cents(i.unit_price_cents)}
+            for i in repo.items_of(session, txn.id)
+        ],
+        "total": format_cents(payment.amount_due_cents),
+        "paid": format_cents(payment.amount_paid_cents),
+        "change": format_cents(payment.change_cents),
+        "method": payment.method,
+    }
+
+
+def add_job(
+    session: Session,
+    job_id: str,
+    device_id: int,
+    txn: Transaction,
+    body: dict[str, Any],
+    open_drawer: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    job = {"job_id": job_id, "transaction_id": txn.id, "open_drawer": open_drawer, "receipt": body}
+    session.add(
+        PrintJob(
+            job_id=job_id,
+            device_id=device_id,
+            transaction_id=txn.id,
+            payload=json.dumps(job, sort_keys=True),
+            state="pending",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return job
+
+
+def reprint(
+    db: Database, header: ReceiptHeader, actor: Principal, transaction_id: int, now: datetime
+) -> tuple[int, dict[str, Any]]:
+    """A copy of a paid transaction's receipt, at the caller's till (or where it was paid)."""
+    with db.write() as s:
+        txn = s.get(Transaction, transaction_id)
+        payment = s.scalars(select(Payment).where(Payment.transaction_id == transaction_id)).first()
+        if txn is None or payment is None:
+            raise CommandError(ErrorCode.NOT_FOUND, f"no paid transaction {transaction_id}")
+        device_id = actor.device_id if actor.kind == "device" else payment.device_id
+        if device_id is None:
+            raise CommandError(ErrorCode.INVALID_STATE, "no till to print at: reprint from a cashier terminal")
+        copies = s.scalar(select(func.count()).where(PrintJob.transaction_id == transaction_id)) or 0
+        names = repo.staff_names(s, {payment.cashier_id} if payment.cashier_id else set())
+        cashier = names.get(payment.cashier_id or 0) or txn.cashier_desk or ""
+        body = receipt(header, txn, payment, cashier, s) | {"copy": True}
+        job = add_job(s, f"rcpt-{payment.id}-r{copies}", device_id, txn, body, False, now)
+        return device_id, job
+
+
+def pending_jobs(db: Database, device_id: int) -> list[dict[str, Any]]:
+    """What this till still has to print, oldest first (sent again after every reconnect)."""
+    with db.read() as s:
+        rows = s.scalars(
+            select(PrintJob)
+            .where(PrintJob.device_id == device_id, PrintJob.state != "printed")
+            .order_by(PrintJob.created_at, PrintJob.job_id)
+        ).all()
+        return [json.loads(r.payload) for r in rows]
+
+
+def record_status(db: Database, device: Principal, status: PrintStatus, now: datetime) -> dict[str, Any]:
+    with db.write() as s:
+        job = s.get(PrintJob, status.job_id)
+        if job is None or job.device_id != device.id or job.transaction_id != status.transaction_id:
+            raise CommandError(ErrorCode.NOT_FOUND, f"no print job {status.job_id} for this till")
+        if job.state != "printed":  # a late 'failed' must not undo a 'printed'
+            job.state = "printed" if status.ok else "failed"
+            job.detail = status.detail or None
+            job.updated_at = now
+        return {
+            "transaction_id": job.transaction_id,
+            "job_id": job.job_id,
+            "ok": job.state == "printed",
+            "state": status.state,
+            "detail": status.detail,
+            "device": device.name,
+        }
