@@ -10,6 +10,8 @@ PORT ?= 5000
 # shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests.
 APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd
 PYTEST_ARGS ?=
+# The screens' Socket.IO client comes from the npm registry and is served by the server itself.
+VENDOR_JS := server/web/static/vendor/socket.io.min.js
 
 .PHONY: help system-deps install run demo test test-fast lint typecheck bench services clean
 
@@ -28,10 +30,15 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-install: .stamp-install
+install: .stamp-install $(VENDOR_JS)
 .stamp-install: pyproject.toml $(VENV)/bin/activate .stamp-apt
 	$(PIP) install --quiet -e '.[dev]'
 	@touch $@
+
+$(VENDOR_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
 run: install
 	$(PY) -m server db upgrade
