@@ -7,8 +7,9 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages: gcc + kernel headers build evdev from source; chromium drives the browser tests;
-# shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests.
-APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd
+# shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests;
+# nginx runs the generated reverse-proxy site in the provisioning tests.
+APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl
 PYTEST_ARGS ?=
 # The screens' Socket.IO client comes from the npm registry and is served by the server itself.
 VENDOR_JS := server/web/static/vendor/socket.io.min.js

@@ -86,6 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # None = same origin only; an explicit list from SPA_CORS_ORIGINS otherwise. Never "*" by default.
         cors_allowed_origins=list(settings.cors_origins) or None,
         message_queue=settings.message_queue,
+        channel=settings.message_queue_channel,
         max_http_buffer_size=settings.max_payload_bytes,
         manage_session=False,
         logger=False,

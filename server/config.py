@@ -29,6 +29,9 @@ class Settings:
     http_reserve_threads: int = 8
     cors_origins: tuple[str, ...] = ()
     message_queue: str | None = None
+    # Redis pub/sub channels ignore the database number: separate spas (or test runs) sharing
+    # one Redis need their own channel.
+    message_queue_channel: str = "spa-queue"
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     timezone: str = "UTC"
     spa_name: str = "Spa"
@@ -85,6 +88,7 @@ _ENV = {
     "http_reserve_threads": "SPA_HTTP_RESERVE_THREADS",
     "cors_origins": "SPA_CORS_ORIGINS",
     "message_queue": "SPA_MESSAGE_QUEUE",
+    "message_queue_channel": "SPA_MESSAGE_QUEUE_CHANNEL",
     "secret_key": "SPA_SECRET_KEY",
     "timezone": "SPA_TIMEZONE",
     "spa_name": "SPA_NAME",

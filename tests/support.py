@@ -118,6 +118,7 @@ class LiveServer:
             except requests.RequestException:
                 pass
             time.sleep(0.1)
+        self.stop()
         raise RuntimeError(f"server did not answer within {timeout_s}s:\n{self.log()}")
 
     def stop(self) -> None:
@@ -175,3 +176,102 @@ class Client:
     def close(self) -> None:
         if self.sio.connected:
             self.sio.disconnect()
+        _close_transport(self.sio)
+
+
+class TcpProxy:
+    """A loopback TCP forwarder the test can cut and restore: a database that goes away for real."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> TcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), name="test.proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def cut(self) -> None:
+        """Stop listening and drop every open connection."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            conns, self._conns = self._conns, []
+        if listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would leave it listening.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), name="test.proxy.pump", daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def refused_connect(url: str, auth: Any) -> str:
+    """Try to connect and expect a refusal; returns the server's reason. Cleans up the
+    engine.io transport the refused Socket.IO handshake leaves open."""
+    client = socketio.Client(reconnection=False)
+    reasons: list[Any] = []
+    client.on("connect_error", lambda data=None: reasons.append(data))
+    try:
+        client.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+    except socketio.exceptions.ConnectionError as exc:
+        return f"{exc}: {reasons}"
+    else:
+        raise AssertionError("the connection was accepted")
+    finally:
+        _close_transport(client)
+
+
+def _close_transport(client: socketio.Client) -> None:
+    """python-engineio leaves the WebSocket open when the server dropped or refused it."""
+    client.eio.disconnect(abort=True)
+    ws = getattr(client.eio, "ws", None)
+    if ws is not None:
+        ws.close()
+        ws.shutdown()  # close() returns early on an already-dead socket without closing it

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from flask_socketio import SocketIO, emit, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
 from ..db.engine import DatabaseUnavailable
 from ..domain.errors import CommandError, ErrorCode
@@ -64,13 +64,17 @@ class SocketProtocol:
 
     def on_connect(self, auth: object = None) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
-        principal = self.rt.tokens.resolve(self.rt.db.read, token)
+        try:
+            principal = self.rt.tokens.resolve(self.rt.db.read, token)
+        except Exception:  # noqa: BLE001 - an unreachable database must refuse, not crash the handshake
+            logger.warning("cannot check a token: database unavailable", exc_info=True)
+            raise ConnectionRefusedError("the server cannot reach its database", {"code": "busy"}) from None
         if principal is None:
-            raise ConnectionRefusedError({"code": "forbidden", "message": "a valid staff or device token is needed"})
+            raise ConnectionRefusedError("a valid staff or device token is needed", {"code": "forbidden"})
         with self._lock:
             if len(self._sessions) >= self.rt.settings.max_sockets:
                 # Keep threads free for /healthz and pages: refuse rather than starve HTTP.
-                raise ConnectionRefusedError({"code": "busy", "message": "server is at its connection limit"})
+                raise ConnectionRefusedError("the server is at its connection limit", {"code": "busy"})
             self._sessions[request.sid] = principal
         self.rt.presence.connected(request.sid, principal.key)
         join_room(f"{principal.kind}_{principal.id}")

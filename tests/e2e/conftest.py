@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from server.db.engine import Database
+from server.db.migrate import upgrade
+from server.service import admin
+from tests.support import Client, LiveServer
+
+
+def demo_tokens(database_url: str) -> dict[str, str]:
+    db = Database(database_url, pool_size=1, max_overflow=0)
+    try:
+        return {row["name"]: row["token"] for row in admin.load_demo(db)}
+    finally:
+        db.dispose()
+
+
+def connector(server: LiveServer, tokens: dict[str, str]) -> tuple[Callable[..., Client], list[Client]]:
+    clients: list[Client] = []
+
+    def make(name: str | None, **kw: Any) -> Client:
+        client = Client(server.url, tokens[name] if name else None, **kw).connect()
+        clients.append(client)
+        return client
+
+    return make, clients
+
+
+@pytest.fixture
+def tokens(live: LiveServer) -> dict[str, str]:
+    return demo_tokens(live.database_url)
+
+
+@pytest.fixture
+def connect(live: LiveServer, tokens: dict[str, str]) -> Iterator[Callable[..., Client]]:
+    make, clients = connector(live, tokens)
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server on SQLite for a module of tests that only need a running server."""
+    workdir = tmp_path_factory.mktemp("shared")
+    url = f"sqlite:///{workdir / 'spa.db'}"
+    upgrade(url)
+    server = LiveServer(url, workdir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_tokens(shared_live: LiveServer) -> dict[str, str]:
+    return demo_tokens(shared_live.database_url)
+
+
+@pytest.fixture
+def shared_connect(shared_live: LiveServer, shared_tokens: dict[str, str]) -> Iterator[Callable[..., Client]]:
+    make, clients = connector(shared_live, shared_tokens)
+    yield make
+    for client in clients:
+        client.close()
