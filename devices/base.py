@@ -1,0 +1,146 @@
+"""The contract between device drivers and the appliance daemon.
+
+No hardware library is imported here: the appliance can use these types without evdev,
+pyserial or python-escpos installed. Each driver runs in a thread owned by the appliance's
+supervisor and exposes one of the two protocols below.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from devices.print_jobs import (
+    DrawerJob,
+    JobResult,
+    PrintJob,
+    Receipt,
+    ReceiptJob,
+    ReceiptLine,
+)
+
+__all__ = [
+    "ButtonEvent",
+    "DeviceError",
+    "DeviceHealth",
+    "DeviceMisconfigured",
+    "DeviceState",
+    "DeviceUnavailable",
+    "DrawerJob",
+    "InputDevice",
+    "InputEvent",
+    "JobResult",
+    "PrintJob",
+    "Receipt",
+    "ReceiptJob",
+    "ReceiptLine",
+    "ReceiptPrinterDevice",
+    "ScanEvent",
+    "TouchActivity",
+]
+
+
+class DeviceState(enum.Enum):
+    """What a device is doing; the value goes on the wire in heartbeats."""
+
+    CLOSED = "closed"
+    OK = "ok"
+    MISSING = "missing"  # not plugged in / node or port absent
+    OFFLINE = "offline"  # present but not answering or reporting offline (cover open, unreachable)
+    PAPER_LOW = "paper_low"  # still prints
+    PAPER_OUT = "paper_out"
+    ERROR = "error"  # present but unusable (permission denied, grabbed by another process, ...)
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    state: DeviceState
+    detail: str = ""
+    last_event_at: float | None = None  # unix time of the last scan, press, touch or printed job
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state.value, "detail": self.detail, "last_event_at": self.last_event_at}
+
+
+class DeviceError(Exception):
+    """Base of every error a driver raises."""
+
+
+class DeviceUnavailable(DeviceError):
+    """Transient: the device is missing, unplugged or offline. Call ``open()`` again later, with backoff."""
+
+    def __init__(self, message: str, state: DeviceState = DeviceState.MISSING) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+class DeviceMisconfigured(DeviceError):
+    """Permanent: the settings are wrong. The message names the key and what was expected."""
+
+
+@dataclass(frozen=True)
+class ScanEvent:
+    device: str
+    text: str
+    at: float  # unix time
+
+
+@dataclass(frozen=True)
+class ButtonEvent:
+    device: str
+    action: str
+    long_press: bool
+    at: float  # unix time
+
+
+@dataclass(frozen=True)
+class TouchActivity:
+    device: str
+    at: float  # unix time
+
+
+InputEvent = ScanEvent | ButtonEvent | TouchActivity
+
+
+@runtime_checkable
+class InputDevice(Protocol):
+    """A scanner, a set of buttons or a touchscreen.
+
+    ``read`` blocks at most ``timeout_s`` and returns ``[]`` on timeout. When the device vanishes,
+    ``read`` closes the device, reports MISSING in ``health()`` and raises ``DeviceUnavailable``;
+    the caller calls ``open()`` again later (which raises ``DeviceUnavailable`` while it is still gone).
+    """
+
+    name: str
+
+    def open(self) -> None: ...
+
+    def read(self, timeout_s: float) -> Sequence[InputEvent]: ...  # a list, of the device's event type
+
+    def health(self) -> DeviceHealth: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReceiptPrinterDevice(Protocol):
+    """A receipt printer with its own job queue.
+
+    ``submit`` may be called from any thread. The device thread calls ``work(timeout_s)`` in a loop;
+    it prints queued jobs (checking status before and after, with bounded timeouts) and returns the
+    results of jobs that finished or newly failed; failed jobs stay queued until the printer is back.
+    """
+
+    name: str
+
+    def open(self) -> None: ...
+
+    def submit(self, job: PrintJob) -> None: ...
+
+    def work(self, timeout_s: float) -> list[JobResult]: ...
+
+    def health(self) -> DeviceHealth: ...
+
+    def close(self) -> None: ...

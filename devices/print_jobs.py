@@ -1,0 +1,130 @@
+"""Receipts and print jobs: plain values handed from the appliance to a receipt printer.
+
+Money is integer cents everywhere. A receipt that does not add up is refused when it is built,
+so nothing half-right reaches the paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from devices.base import DeviceState
+
+PAYMENT_METHODS = ("cash", "card")
+
+
+def _require_cents(field: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"receipt.{field} = {value!r}: must be an integer number of cents")
+    if value < 0:
+        raise ValueError(f"receipt.{field} = {value!r}: must not be negative")
+
+
+def _require_text(field: str, value: object, *, allow_empty: bool = False) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"receipt.{field} = {value!r}: must be a string")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"receipt.{field} = {value!r}: must not be empty")
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    name: str
+    quantity: int
+    unit_price_cents: int
+
+    def __post_init__(self) -> None:
+        _require_text("items.name", self.name)
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity < 1:
+            raise ValueError(f"receipt.items.quantity = {self.quantity!r}: must be a whole number >= 1")
+        _require_cents("items.unit_price_cents", self.unit_price_cents)
+
+    @property
+    def total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+@dataclass(frozen=True)
+class Receipt:
+    spa_name: str
+    spa_address: str  # may hold several lines
+    code: str  # the transaction code, also printed as QR code or barcode
+    created_at: datetime
+    cashier: str
+    items: tuple[ReceiptLine, ...]
+    total_cents: int
+    paid_cents: int
+    change_cents: int
+    method: Literal["cash", "card"]
+    currency: str = "€"  # a formatting setting: "€", "$", "CHF", ...
+
+    def __post_init__(self) -> None:
+        _require_text("spa_name", self.spa_name)
+        _require_text("spa_address", self.spa_address, allow_empty=True)
+        _require_text("code", self.code)
+        if not all(" " < ch < "\x7f" for ch in self.code):
+            raise ValueError(f"receipt.code = {self.code!r}: must be printable ASCII without spaces")
+        if not isinstance(self.created_at, datetime):
+            raise ValueError(f"receipt.created_at = {self.created_at!r}: must be a datetime")
+        _require_text("cashier", self.cashier)
+        if not isinstance(self.items, tuple) or not self.items:
+            raise ValueError("receipt.items: must be a non-empty tuple of ReceiptLine")
+        for item in self.items:
+            if not isinstance(item, ReceiptLine):
+                raise ValueError(f"receipt.items: {item!r} is not a ReceiptLine")
+        for field in ("total_cents", "paid_cents", "change_cents"):
+            _require_cents(field, getattr(self, field))
+        if self.method not in PAYMENT_METHODS:
+            raise ValueError(f"receipt.method = {self.method!r}: must be one of {', '.join(PAYMENT_METHODS)}")
+        _require_text("currency", self.currency)
+        items_total = sum(item.total_cents for item in self.items)
+        if items_total != self.total_cents:
+            raise ValueError(f"receipt.total_cents = {self.total_cents}: the items add up to {items_total}")
+        if self.paid_cents < self.total_cents:
+            raise ValueError(f"receipt.paid_cents = {self.paid_cents}: less than the total {self.total_cents}")
+        if self.change_cents != self.paid_cents - self.total_cents:
+            raise ValueError(
+                f"receipt.change_cents = {self.change_cents}: must be paid - total = "
+                f"{self.paid_cents - self.total_cents}"
+            )
+
+
+def _require_job_id(job_id: object) -> None:
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise ValueError(f"job_id = {job_id!r}: must be a non-empty string")
+
+
+@dataclass(frozen=True)
+class ReceiptJob:
+    job_id: str
+    receipt: Receipt
+    open_drawer: bool = False
+
+    def __post_init__(self) -> None:
+        _require_job_id(self.job_id)
+        if not isinstance(self.receipt, Receipt):
+            raise ValueError(f"receipt = {self.receipt!r}: must be a Receipt")
+
+
+@dataclass(frozen=True)
+class DrawerJob:
+    """Kick the cash drawer (a pulse on the printer's drawer port), print nothing."""
+
+    job_id: str
+
+    def __post_init__(self) -> None:
+        _require_job_id(self.job_id)
+
+
+PrintJob = ReceiptJob | DrawerJob
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job_id: str
+    ok: bool
+    state: DeviceState
+    detail: str = ""

@@ -1,0 +1,143 @@
+"""Barcode scanner on a serial port (RS-232, or USB CDC-ACM such as /dev/ttyACM0), through pyserial.
+
+Each scan is a line ended by the configured terminator. A line may arrive in pieces across reads,
+so the partial line is kept between reads; only a partial left idle longer than ``scan_timeout_ms``
+is dropped (noise on connect, a lost terminator). An unplugged adapter makes pyserial raise
+``SerialException`` ("device reports readiness to read but returned no data"); the port is then
+closed, reported MISSING, and ``open()`` works again once the port is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import select
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import serial
+
+from devices.base import DeviceHealth, DeviceState, DeviceUnavailable, ScanEvent
+from devices.config import SettingsReader
+from devices.health import HealthTracker
+from devices.serial_port import BAUDRATES, unavailable_for
+
+logger = logging.getLogger(__name__)
+wire = logging.getLogger("wire.serial")
+
+SERIAL_TERMINATORS = ("\r", "\n", "\r\n")
+DEFAULT_SCAN_TIMEOUT_MS = 500  # a whole code arrives in one burst (~1 ms per byte at 9600 baud)
+_READ_CHUNK = 4096
+
+
+class SerialScanner:
+    def __init__(
+        self,
+        name: str,
+        port: str,
+        *,
+        baudrate: int = 9600,
+        terminator: str = "\r",
+        scan_timeout_ms: int = DEFAULT_SCAN_TIMEOUT_MS,
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.baudrate = baudrate
+        self._terminator = terminator.encode("ascii")
+        self._scan_timeout_s = scan_timeout_ms / 1000
+        self._health = HealthTracker(name, logger)
+        self._serial: serial.Serial | None = None
+        self._poll: select.poll | None = None
+        self._buffer = bytearray()
+        self._last_byte_at = 0.0
+
+    @classmethod
+    def from_config(cls, name: str, settings: Mapping[str, Any]) -> SerialScanner:
+        reader = SettingsReader(name, settings)
+        port = reader.get_str("port")
+        if not port.startswith("/"):
+            raise reader.error("port", "must be a device path such as /dev/ttyACM0 or /dev/serial/by-id/…")
+        baudrate = reader.get_int("baudrate", 9600, choices=BAUDRATES)
+        terminator = reader.get_str("terminator", "\r", choices=SERIAL_TERMINATORS)
+        timeout_ms = reader.get_int("scan_timeout_ms", DEFAULT_SCAN_TIMEOUT_MS, min=10, max=10000)
+        reader.finish()
+        return cls(name, port, baudrate=baudrate, terminator=terminator, scan_timeout_ms=timeout_ms)
+
+    def open(self) -> None:
+        if self._serial is not None:
+            return
+        try:
+            # timeout=0: read() returns what is there; the wait is our poll with its own deadline.
+            port = serial.Serial(self.port, self.baudrate, timeout=0, exclusive=True)
+        except (serial.SerialException, OSError) as exc:
+            error = unavailable_for(self.port, exc)
+            self._health.set(error.state, str(error))
+            raise error from exc
+        poll = select.poll()
+        poll.register(port.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        self._serial, self._poll = port, poll
+        self._buffer.clear()
+        self._health.set(DeviceState.OK, f"{self.port} at {self.baudrate} baud")
+
+    def read(self, timeout_s: float) -> list[ScanEvent]:
+        if self._serial is None or self._poll is None:
+            raise DeviceUnavailable(f"{self.name}: not open", DeviceState.CLOSED)
+        deadline = time.monotonic() + timeout_s
+        scans: list[ScanEvent] = []
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            if self._poll.poll(math.ceil(remaining * 1000)):
+                self._take(self._read_chunk(), scans)
+            self._expire_partial()
+            if scans or remaining <= 0:
+                break
+        if scans:
+            self._health.mark_event(scans[-1].at)
+        return scans
+
+    def _read_chunk(self) -> bytes:
+        assert self._serial is not None
+        try:
+            data = bytes(self._serial.read(_READ_CHUNK))
+        except (serial.SerialException, OSError) as exc:
+            self._drop()
+            detail = f"{self.port}: unplugged ({exc})"
+            self._health.set(DeviceState.MISSING, detail)
+            raise DeviceUnavailable(f"{self.name}: {detail}") from exc
+        if data:
+            wire.debug("%s < %r", self.name, data)
+            self._last_byte_at = time.monotonic()
+        return data
+
+    def _take(self, data: bytes, scans: list[ScanEvent]) -> None:
+        self._buffer += data
+        while (end := self._buffer.find(self._terminator)) >= 0:
+            line = bytes(self._buffer[:end])
+            del self._buffer[: end + len(self._terminator)]
+            text = line.decode("utf-8", errors="replace").strip("\r\n")
+            if text:
+                scans.append(ScanEvent(self.name, text, time.time()))
+        if not self._buffer.strip(b"\r\n"):
+            self._buffer.clear()  # the "\n" of a "\r\n" when the terminator is "\r": not a partial scan
+
+    def _expire_partial(self) -> None:
+        if self._buffer and time.monotonic() - self._last_byte_at > self._scan_timeout_s:
+            logger.info("%s: dropped a partial scan of %d bytes (no terminator)", self.name, len(self._buffer))
+            self._buffer.clear()
+
+    def _drop(self) -> None:
+        port, self._serial, self._poll = self._serial, None, None
+        self._buffer.clear()
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError) as exc:
+                logger.debug("%s: close failed: %s", self.name, exc)
+
+    def health(self) -> DeviceHealth:
+        return self._health.get()
+
+    def close(self) -> None:
+        self._drop()
+        self._health.set(DeviceState.CLOSED)

@@ -1,0 +1,308 @@
+"""The receipt printer driver: python-escpos's real Network (and Serial) printer classes talking to
+the virtual ESC/POS printer, which parses the bytes as a printer would."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from escpos.printer import Network
+
+from devices.base import (
+    DeviceError,
+    DeviceState,
+    DeviceUnavailable,
+    DrawerJob,
+    JobResult,
+    ReceiptJob,
+    ReceiptPrinterDevice,
+)
+from devices.printer.driver import ReceiptPrinter
+from devices.registry import build_device
+from devices.virtual.printer import VirtualNetworkPrinter, VirtualSerialPrinter
+from devices.virtual.printer_model import DrawerPulse, PaperState, PrintedCode, StatusMode
+from tests.devices.helpers import make_receipt
+
+
+def network_printer(vp: VirtualNetworkPrinter, **extra: Any) -> ReceiptPrinter:
+    settings = {
+        "kind": "printer_network",
+        "host": vp.host,
+        "port": vp.port,
+        "timeout_s": 2.0,
+        "status_timeout_s": 0.3,
+        "retry_interval_s": 0.05,
+        **extra,
+    }
+    printer = build_device("printer", settings)
+    assert isinstance(printer, ReceiptPrinter)
+    return printer
+
+
+@pytest.fixture
+def printer(virtual_printer: VirtualNetworkPrinter) -> Iterator[ReceiptPrinter]:
+    device = network_printer(virtual_printer)
+    device.open()
+    yield device
+    device.close()
+
+
+def work_until(printer: ReceiptPrinter, done: Callable[[list[JobResult]], bool], timeout_s: float = 5.0) -> list:
+    results: list[JobResult] = []
+    deadline = time.monotonic() + timeout_s
+    while not done(results) and time.monotonic() < deadline:
+        results += printer.work(0.1)
+    return results
+
+
+def ok_for(job_id: str) -> Callable[[list[JobResult]], bool]:
+    return lambda results: any(r.job_id == job_id and r.ok for r in results)
+
+
+def test_full_receipt(printer: ReceiptPrinter, virtual_printer: VirtualNetworkPrinter) -> None:
+    assert isinstance(printer, ReceiptPrinterDevice)
+    assert printer.health().state is DeviceState.OK
+    printer.submit(ReceiptJob("job-1", make_receipt(), open_drawer=True))
+    results = work_until(printer, ok_for("job-1"))
+    assert results == [JobResult("job-1", True, DeviceState.OK, "")]
+
+    [paper] = virtual_printer.receipts
+    assert paper.cut == "full"
+    lines = paper.lines
+    for expected in [
+        "Lotus Spa",
+        "Hauptstraße 1",
+        "10115 Berlin",
+        "Receipt                             T-0042",
+        "Date                      2024-05-01 14:32",
+        "Cashier                               Anna",
+        "Massage 60 min",
+        "  2 x 45.00 €                      90.00 €",
+        "Sauna                              15.00 €",
+        "TOTAL                             105.00 €",
+        "Paid (Cash)                       110.00 €",
+        "Change                              5.00 €",
+        "Thank you for your visit!",
+    ]:
+        assert expected in lines
+    assert lines.index("TOTAL                             105.00 €") < lines.index("Thank you for your visit!")
+    assert paper.qr_codes == ["T-0042"]
+    assert virtual_printer.drawer_pulses == [DrawerPulse(pin=2, on_ms=100, off_ms=100)]
+    assert virtual_printer.unknown_commands == []
+    # status asked before and after the job (printer status, then paper sensor)
+    assert virtual_printer.status_requests[-4:] == [1, 4, 1, 4]
+    assert printer.health().last_event_at is not None
+    assert printer.pending_job_ids() == []
+
+
+def test_barcode_instead_of_qr(virtual_printer: VirtualNetworkPrinter) -> None:
+    printer = network_printer(virtual_printer, code_symbol="code128", drawer_pin=5)
+    printer.open()
+    try:
+        printer.submit(ReceiptJob("job-b", make_receipt(code="T-{42}"), open_drawer=True))
+        work_until(printer, ok_for("job-b"))
+        [paper] = virtual_printer.receipts
+        assert paper.barcodes == [PrintedCode("CODE128", "T-{42}")]
+        assert paper.qr_codes == []
+        assert virtual_printer.drawer_pulses == [DrawerPulse(pin=5, on_ms=100, off_ms=100)]
+    finally:
+        printer.close()
+
+
+def test_drawer_job_opens_the_drawer_without_paper(printer: ReceiptPrinter, virtual_printer) -> None:
+    printer.submit(DrawerJob("drawer-1"))
+    assert work_until(printer, ok_for("drawer-1")) == [JobResult("drawer-1", True, DeviceState.OK, "")]
+    assert virtual_printer.drawer_pulses == [DrawerPulse(2, 100, 100)]
+    assert virtual_printer.papers == []
+
+
+def test_paper_out_during_a_job_is_retried_after_recovery_and_printed_once(
+    printer: ReceiptPrinter, virtual_printer: VirtualNetworkPrinter
+) -> None:
+    virtual_printer.run_out_of_paper_after(lines=3)
+    printer.submit(ReceiptJob("job-2", make_receipt()))
+    first = work_until(printer, lambda r: bool(r))
+    assert first == [JobResult("job-2", False, DeviceState.PAPER_OUT, "paper out")]
+    assert printer.pending_job_ids() == ["job-2"]
+    assert printer.health().state is DeviceState.PAPER_OUT
+    [torn] = virtual_printer.papers
+    assert torn.cut is None and torn.lines == ["Lotus Spa", "Hauptstraße 1", "10115 Berlin"]
+
+    # still out of paper: retried quietly, the failure is not reported again, nothing prints
+    assert work_until(printer, lambda r: False, timeout_s=0.3) == []
+    assert len(virtual_printer.papers) == 1
+
+    virtual_printer.set_paper(PaperState.OK)
+    assert work_until(printer, ok_for("job-2")) == [JobResult("job-2", True, DeviceState.OK, "")]
+    complete = [p for p in virtual_printer.receipts if "Receipt                             T-0042" in p.lines]
+    assert len(complete) == 1 and complete[0].qr_codes == ["T-0042"]
+    assert printer.health().state is DeviceState.OK
+
+    printer.submit(ReceiptJob("job-2", make_receipt()))  # the same job again: never printed twice
+    assert work_until(printer, lambda r: False, timeout_s=0.3) == []
+    assert len(virtual_printer.receipts) == 1
+
+
+def test_paper_out_before_a_job_sends_nothing(printer: ReceiptPrinter, virtual_printer) -> None:
+    virtual_printer.set_paper(PaperState.OUT)
+    printer.submit(ReceiptJob("job-3", make_receipt(), open_drawer=True))
+    printer.submit(DrawerJob("drawer-3"))
+    results = work_until(printer, lambda r: len(r) >= 2)
+    assert [(r.job_id, r.ok, r.state) for r in results] == [
+        ("job-3", False, DeviceState.PAPER_OUT),
+        ("drawer-3", False, DeviceState.PAPER_OUT),
+    ]
+    assert virtual_printer.papers == [] and virtual_printer.drawer_pulses == []
+    virtual_printer.set_paper(PaperState.OK)
+    results = work_until(printer, lambda r: len(r) >= 2)
+    assert [(r.job_id, r.ok) for r in results] == [("job-3", True), ("drawer-3", True)]
+    assert len(virtual_printer.receipts) == 1 and len(virtual_printer.drawer_pulses) == 2
+
+
+def test_paper_low_still_prints(printer: ReceiptPrinter, virtual_printer) -> None:
+    virtual_printer.set_paper(PaperState.LOW)
+    printer.submit(ReceiptJob("job-4", make_receipt()))
+    assert work_until(printer, ok_for("job-4")) == [JobResult("job-4", True, DeviceState.PAPER_LOW, "paper near end")]
+    assert printer.health().state is DeviceState.PAPER_LOW
+    assert len(virtual_printer.receipts) == 1
+
+
+def test_cover_open_is_offline_with_the_cause(printer: ReceiptPrinter, virtual_printer) -> None:
+    virtual_printer.set_cover_open(True)
+    printer.submit(ReceiptJob("job-5", make_receipt()))
+    assert work_until(printer, bool) == [JobResult("job-5", False, DeviceState.OFFLINE, "printer offline: cover open")]
+    virtual_printer.set_cover_open(False)
+    assert work_until(printer, ok_for("job-5"))[-1].ok
+    assert len(virtual_printer.receipts) == 1
+
+
+def test_printer_that_never_answers_is_unreachable_within_the_timeout(virtual_printer) -> None:
+    virtual_printer.set_status_mode(StatusMode.SILENT)
+    printer = network_printer(virtual_printer, status_timeout_s=0.3)
+    started = time.monotonic()
+    printer.open()
+    elapsed = time.monotonic() - started
+    try:
+        health = printer.health()
+        assert health.state is DeviceState.OFFLINE, "silence must never read as paper OK"
+        assert "no valid status reply within 0.3 s" in health.detail
+        assert elapsed < 3.0  # bounded by our 0.3 s, not python-escpos's 60 s
+        printer.submit(ReceiptJob("job-6", make_receipt()))
+        [result] = work_until(printer, bool)
+        assert (result.ok, result.state) == (False, DeviceState.OFFLINE)
+        assert "unreachable" in result.detail
+        assert virtual_printer.papers == []  # nothing sent to a printer that did not answer
+        assert printer.pending_job_ids() == ["job-6"]
+        virtual_printer.set_status_mode(StatusMode.ANSWER)
+        assert work_until(printer, ok_for("job-6"))[-1] == JobResult("job-6", True, DeviceState.OK, "")
+        assert len(virtual_printer.receipts) == 1
+    finally:
+        printer.close()
+
+
+def test_printer_that_hangs_up_is_not_paper_ok(virtual_printer) -> None:
+    virtual_printer.set_status_mode(StatusMode.HANG_UP)
+    # python-escpos 3.1 itself takes the hang-up for "paper adequate" (2):
+    library = Network(virtual_printer.host, virtual_printer.port, timeout=2)
+    try:
+        assert library.paper_status() == 2
+    finally:
+        library.close()
+    printer = network_printer(virtual_printer)
+    printer.open()
+    try:
+        assert printer.health().state is DeviceState.OFFLINE
+        assert "no valid status reply" in printer.health().detail
+    finally:
+        printer.close()
+
+
+def test_printer_power_cycle_between_jobs(virtual_printer: VirtualNetworkPrinter) -> None:
+    printer = network_printer(virtual_printer)
+    printer.open()
+    try:
+        printer.submit(ReceiptJob("job-7", make_receipt()))
+        work_until(printer, ok_for("job-7"))
+        host, port = virtual_printer.host, virtual_printer.port
+        virtual_printer.stop()  # switched off
+        printer.submit(ReceiptJob("job-8", make_receipt(code="T-0043")))
+        [failed] = work_until(printer, bool)
+        assert (failed.job_id, failed.ok, failed.state) == ("job-8", False, DeviceState.OFFLINE)
+        with VirtualNetworkPrinter(host, port) as switched_on:
+            assert work_until(printer, ok_for("job-8"))[-1].ok
+            assert [p.qr_codes for p in switched_on.receipts] == [["T-0043"]]
+    finally:
+        printer.close()
+
+
+def test_connection_dropped_by_the_printer_reconnects(printer: ReceiptPrinter, virtual_printer) -> None:
+    virtual_printer.disconnect_clients()  # e.g. the printer's idle timeout
+    printer.submit(ReceiptJob("job-9", make_receipt()))
+    assert work_until(printer, ok_for("job-9")) == [JobResult("job-9", True, DeviceState.OK, "")]
+    assert [p.qr_codes for p in virtual_printer.receipts] == [["T-0042"]]
+
+
+def test_duplicate_job_ids_print_once(printer: ReceiptPrinter, virtual_printer) -> None:
+    job = ReceiptJob("job-10", make_receipt())
+    printer.submit(job)
+    printer.submit(job)
+    assert printer.pending_job_ids() == ["job-10"]
+    results = work_until(printer, ok_for("job-10"))
+    assert [r.job_id for r in results] == ["job-10"]
+    assert len(virtual_printer.receipts) == 1
+
+
+def test_bad_jobs_and_a_full_queue_change_nothing(virtual_printer) -> None:
+    printer = network_printer(virtual_printer, max_queued_jobs=1)
+    with pytest.raises(ValueError, match="not a ReceiptJob or DrawerJob"):
+        printer.submit("print this")  # type: ignore[arg-type]
+    printer.submit(DrawerJob("d1"))
+    with pytest.raises(DeviceError, match="1 jobs waiting already; job d2 refused"):
+        printer.submit(DrawerJob("d2"))
+    assert printer.pending_job_ids() == ["d1"]
+    with pytest.raises(DeviceUnavailable, match="not open"):
+        printer.work(0.01)
+
+
+def test_work_wakes_up_when_a_job_is_submitted(printer: ReceiptPrinter, virtual_printer) -> None:
+    results: list[JobResult] = []
+    worker = threading.Thread(target=lambda: results.extend(printer.work(10.0)), name="printer.test-worker")
+    worker.start()
+    printer.submit(ReceiptJob("job-11", make_receipt()))
+    worker.join(timeout=8.0)
+    assert not worker.is_alive(), "work() did not return after the job was printed"
+    assert [(r.job_id, r.ok) for r in results] == [("job-11", True)]
+
+
+def test_status_query_can_be_turned_off(virtual_printer) -> None:
+    printer = network_printer(virtual_printer, status_query=False)
+    printer.open()
+    try:
+        printer.submit(ReceiptJob("job-12", make_receipt()))
+        assert work_until(printer, ok_for("job-12"))[-1].ok
+        assert virtual_printer.wait_for(lambda vp: len(vp.receipts) == 1, timeout_s=5)
+        assert virtual_printer.status_requests == []
+    finally:
+        printer.close()
+
+
+def test_serial_printer_through_a_pty() -> None:
+    with VirtualSerialPrinter() as virtual_printer:
+        printer = build_device(
+            "printer",
+            {"kind": "printer_serial", "port": virtual_printer.port, "baudrate": 38400, "status_timeout_s": 0.5},
+        )
+        printer.open()
+        try:
+            assert printer.health().state is DeviceState.OK
+            printer.submit(ReceiptJob("job-s", make_receipt(), open_drawer=True))
+            assert work_until(printer, ok_for("job-s"))[-1] == JobResult("job-s", True, DeviceState.OK, "")
+            assert virtual_printer.wait_for(lambda vp: len(vp.receipts) == 1, timeout_s=5)
+            [paper] = virtual_printer.receipts
+            assert paper.qr_codes == ["T-0042"] and "TOTAL                             105.00 €" in paper.lines
+            assert virtual_printer.drawer_pulses == [DrawerPulse(2, 100, 100)]
+        finally:
+            printer.close()
