@@ -113,6 +113,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         grace_s=settings.claim_grace_s,
         heartbeat_s=settings.presence_heartbeat_s,
         idempotency_retention_s=settings.idempotency_retention_s,
+        appliance_silent_after_s=settings.appliance_silent_after_s,
+        on_appliances_changed=lambda status: socketio.emit(
+            "appliances_updated", {"appliances": status}, to="monitor", namespace="/"
+        ),
     )
     rt.protocol = SocketProtocol(socketio, rt)
     rt.protocol.register()

@@ -92,6 +92,10 @@ class Device(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     health_json: Mapped[str | None] = mapped_column(Text, default=None)
+    # Who scanned their staff badge at this till or room box; commands without a token act for them.
+    signed_in_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", name="fk_devices_signed_in_staff"), default=None
+    )
 
 
 class Transaction(Base):

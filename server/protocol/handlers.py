@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
 from ..db.engine import DatabaseUnavailable
 from ..domain.errors import CommandError, ErrorCode
-from ..service import appliances, printing
+from ..service import appliances, desks, printing
 from ..service.catalog import list_services
 from ..service.principals import Capability, Principal
 from . import schema
@@ -163,7 +163,9 @@ class SocketProtocol:
             "cashier_claim_next": EventSpec(
                 (C.CASHIER,), lambda p, d: q.claim_for_cashier(p, S.parse_cashier_claim(d))
             ),
-            "cashier_lookup": EventSpec((C.CASHIER,), lambda p, d: q.lookup_for_cashier(p, S.parse_lookup(d))),
+            "cashier_lookup": EventSpec(
+                (C.CASHIER,), lambda p, d: q.lookup_for_cashier(p, S.parse_lookup(d)), self._after_lookup
+            ),
             "cashier_pay": EventSpec((C.CASHIER,), lambda p, d: q.pay(p, S.parse_pay(d)), self._after_pay),
             "cashier_release": EventSpec(
                 (C.CASHIER,), lambda p, d: q.release_by_cashier(p, S.parse_txn_action(d, "cashier_token"))
@@ -185,6 +187,10 @@ class SocketProtocol:
             "receipt_reprint": EventSpec((C.CASHIER,), self._reprint),
             "receipt_status": EventSpec((C.CASHIER,), self._receipt_status),
             "print_jobs_pending": EventSpec((C.CASHIER,), self._pending_jobs),
+            "desk_sign_in": EventSpec((C.CASHIER, C.THERAPIST), self._desk_sign_in),
+            "desk_sign_out": EventSpec((C.CASHIER, C.THERAPIST), self._desk_sign_out),
+            "device_activity": EventSpec((C.REPORT_HEALTH,), self._device_activity),
+            "appliances_snapshot": EventSpec((C.VIEW_PUBLIC,), self._appliances),
         }
 
     # ---- after-hooks and small events ---------------------------------------------------------
@@ -204,6 +210,41 @@ class SocketProtocol:
         emit("cashier_pay_result", result, to=request.sid)
         if ack["ok"] and ack.get("print_job") and not ack.get("replayed"):
             self._send_print_job(principal.id, ack["print_job"])
+
+    def _after_lookup(self, principal: Principal, ack: dict[str, Any]) -> None:
+        # A code scanned at a till's appliance shows on that till's screen (same device token).
+        if principal.kind == "device":
+            self._to_device(principal, "cashier_lookup_result", ack)
+
+    def _to_device(self, principal: Principal, event: str, data: Any) -> None:
+        """To every connection of this device: its appliance daemon and its browser page."""
+        self.socketio.emit(event, data, to=f"device_{principal.id}", namespace="/")
+
+    def _desk_sign_in(self, principal: Principal, payload: object) -> dict[str, Any]:
+        cmd = schema.parse_desk_sign_in(payload)
+        result = desks.sign_in(self.rt.db, principal, cmd.staff_token, self.rt.service.clock())
+        self._to_device(principal, "desk_signed_in", result)
+        return result
+
+    def _desk_sign_out(self, principal: Principal, payload: object) -> dict[str, Any]:
+        schema.parse_empty(payload)
+        result = desks.sign_out(self.rt.db, principal, self.rt.service.clock())
+        self._to_device(principal, "desk_signed_out", result)
+        return result
+
+    def _device_activity(self, principal: Principal, payload: object) -> dict[str, Any]:
+        schema.parse_empty(payload)
+        if principal.kind != "device":
+            raise CommandError(ErrorCode.FORBIDDEN, "only appliances report activity")
+        self._to_device(principal, "device_activity", {"at": self.rt.service.clock().isoformat() + "Z"})
+        return {}
+
+    def _appliances(self, principal: Principal, payload: object) -> dict[str, Any]:
+        schema.parse_empty(payload)
+        rt = self.rt
+        return {
+            "appliances": appliances.appliance_status(rt.db, rt.service.clock(), rt.settings.appliance_silent_after_s)
+        }
 
     def _send_print_job(self, device_id: int, job: dict[str, Any]) -> None:
         self.socketio.emit("print_receipt", job, to=f"device_{device_id}", namespace="/")
@@ -269,4 +310,5 @@ class SocketProtocol:
             raise CommandError(ErrorCode.FORBIDDEN, "only appliances send heartbeats")
         beat = schema.parse_heartbeat(payload)
         appliances.record_heartbeat(self.rt.db, principal, beat, self.rt.service.clock())
+        self._to_device(principal, "appliance_status", {"device": principal.name, "devices": beat.devices})
         return {}

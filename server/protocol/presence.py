@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..db.engine import Database
 from ..db.models import Connection, IdempotencyKey, Transaction
 from ..domain.status import TxnStatus
+from ..service import appliances
 from ..service.queue import QueueService, utcnow
 
 logger = logging.getLogger(__name__)
@@ -44,8 +46,13 @@ class Presence:
         heartbeat_s: float,
         idempotency_retention_s: float,
         clock: Callable[[], datetime] = utcnow,
+        appliance_silent_after_s: float = 45.0,
+        on_appliances_changed: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.db = db
+        self.appliance_silent_after_s = appliance_silent_after_s
+        self.on_appliances_changed = on_appliances_changed
+        self._appliance_states: dict[str, str] = {}
         self.service = service
         self.grace = timedelta(seconds=grace_s)
         self.heartbeat = timedelta(seconds=heartbeat_s)
@@ -54,8 +61,9 @@ class Presence:
         self.process = process_name()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # Reap often enough that a release happens within ~1/4 of the grace period after it is due.
-        self._tick_s = max(0.1, min(heartbeat_s, grace_s / 4))
+        # Every couple of seconds (two small indexed queries): a release happens within ~1/4 of the
+        # grace period after it is due, and the monitor hears of a silent appliance promptly.
+        self._tick_s = max(0.1, min(2.0, heartbeat_s, grace_s / 4))
         self.released = 0
 
     def start(self) -> None:
@@ -95,6 +103,7 @@ class Presence:
                     self._beat(now)
                     last_beat = now
                 self.reap(now)
+                self.watch_appliances(now)
                 if now - last_prune >= timedelta(hours=1):
                     self._prune(now)
                     last_prune = now
@@ -135,6 +144,18 @@ class Presence:
                 logger.info("released claim on transaction %d: %s gone since %s", txn_id, holder, since)
         self.released += released
         return released
+
+    def watch_appliances(self, now: datetime) -> None:
+        """Tell the monitor when an appliance goes silent, comes back or reports a device problem."""
+        if self.on_appliances_changed is None:
+            return
+        status = appliances.appliance_status(self.db, now, self.appliance_silent_after_s)
+        states = {a["name"]: a["state"] for a in status}
+        if states != self._appliance_states:
+            changed = [a["name"] for a in status if self._appliance_states.get(a["name"]) != a["state"]]
+            self._appliance_states = states
+            logger.info("appliances changed: %s", ", ".join(f"{n}={states[n]}" for n in changed))
+            self.on_appliances_changed(status)
 
     def _absent_since(self, s: Session, holders: set[str], now: datetime) -> dict[str, datetime | None | str]:
         """'present' for holders with a live connection, else when they were last seen (None: never)."""

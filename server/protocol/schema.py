@@ -280,6 +280,19 @@ def parse_heartbeat(payload: object) -> Heartbeat:
     return Heartbeat(parsed, _text(software, "software", 40) if software is not None else None)
 
 
+@dataclass(frozen=True)
+class DeskSignIn:
+    staff_token: str
+
+
+def parse_desk_sign_in(payload: object) -> DeskSignIn:
+    p = _fields(payload, {"staff_token"}, set())
+    token = _token(p, "staff_token")
+    if token is None:
+        raise invalid("staff_token must be a token string")
+    return DeskSignIn(token)
+
+
 def parse_print_status(payload: object) -> PrintStatus:
     p = _fields(payload, {"transaction_id", "job_id", "ok"}, {"state", "detail"})
     if not isinstance(p["ok"], bool):

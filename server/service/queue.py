@@ -20,7 +20,7 @@ from ..domain import codes, money, waits
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.status import REACHED_AT, Command, TxnStatus, next_status
 from ..protocol import schema
-from . import printing
+from . import desks, printing
 from .changes import Change
 from .principals import SYSTEM, Capability, Principal, lookup_token
 from .printing import ReceiptHeader
@@ -506,7 +506,9 @@ class QueueService:
             if actor.kind == "staff" and actor.role in (role, "admin"):
                 return actor
             if actor.kind == "device":
-                return None  # a room box or a till acting on its own
+                # Whoever scanned their badge at this desk, else the room box or till on its own.
+                desk = desks.signed_in_at(s, actor)
+                return desk if desk is not None and desk.role in (role, "admin") else None
             raise CommandError(ErrorCode.FORBIDDEN, f"a {role} token is needed")
         named = lookup_token(s, token)
         if named is None or named.kind != "staff" or named.role not in (role, "admin"):
