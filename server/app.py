@@ -123,8 +123,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["spa"] = rt
 
     from .web.api import bp as api_bp
+    from .web.pages import bp as pages_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
     if settings.start_background:
         rt.start()
     return app

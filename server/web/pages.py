@@ -1,0 +1,93 @@
+"""The four screens: /kiosk, /therapist, /cashier and /lobby.
+
+Each page is one HTML template plus ES modules under static/js; its configuration (spa name,
+currency, time zone, timeouts) is rendered into the page as JSON, so a screen needs no request
+of its own before it connects. The Socket.IO client is served from static/vendor (npm, via
+`make install`); nothing is loaded from the internet.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, make_response, render_template
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("pages", __name__)
+
+PAGES = ("kiosk", "therapist", "cashier", "lobby")
+
+# The kiosk gives up on a half-made order after this long untouched: long enough to read the
+# catalog and type a name, short enough that the next customer never finds someone else's cart.
+KIOSK_IDLE_S = 45
+# The ticket (code, place, wait) stays up this long after the last touch, then the attract screen.
+KIOSK_TICKET_S = 60
+# Acknowledgements slower than this are reported as "no answer" and the button comes back.
+COMMAND_TIMEOUT_S = 10
+# How the amounts on the wire ("45.00") are shown, until the settings carry these (docs/SCREENS.md).
+DEFAULT_CURRENCY_FORMAT = "{symbol}{amount}"
+DEFAULT_DECIMAL_SEPARATOR = "."
+DEFAULT_GROUP_SEPARATOR = ""
+
+# Pages are same-origin only: their scripts, styles and socket come from this server.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def page_config(page: str) -> dict[str, Any]:
+    settings = current_app.extensions["spa"].settings
+    return {
+        "page": page,
+        "spa_name": settings.spa_name,
+        "timezone": settings.timezone,
+        "currency": {
+            "symbol": settings.currency,
+            "format": getattr(settings, "currency_format", DEFAULT_CURRENCY_FORMAT),
+            "decimal": getattr(settings, "currency_decimal_separator", DEFAULT_DECIMAL_SEPARATOR),
+            "group": getattr(settings, "currency_group_separator", DEFAULT_GROUP_SEPARATOR),
+        },
+        "command_timeout_s": COMMAND_TIMEOUT_S,
+        "kiosk": {"idle_s": KIOSK_IDLE_S, "ticket_s": KIOSK_TICKET_S},
+    }
+
+
+def _page(page: str) -> Response:
+    response = make_response(render_template(f"{page}.html", page=page, config=page_config(page)))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # The token arrives in the fragment, which browsers never send; no referrer leaves either.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/kiosk")
+def kiosk() -> Response:
+    return _page("kiosk")
+
+
+@bp.get("/therapist")
+def therapist() -> Response:
+    return _page("therapist")
+
+
+@bp.get("/cashier")
+def cashier() -> Response:
+    return _page("cashier")
+
+
+@bp.get("/lobby")
+def lobby() -> Response:
+    return _page("lobby")
