@@ -60,6 +60,7 @@ class Receipt:
     change_cents: int
     method: Literal["cash", "card"]
     currency: str = "€"  # a formatting setting: "€", "$", "CHF", ...
+    copy: bool = False  # a reprint: marked as a copy on the paper
 
     def __post_init__(self) -> None:
         _require_text("spa_name", self.spa_name)
@@ -80,6 +81,8 @@ class Receipt:
         if self.method not in PAYMENT_METHODS:
             raise ValueError(f"receipt.method = {self.method!r}: must be one of {', '.join(PAYMENT_METHODS)}")
         _require_text("currency", self.currency)
+        if not isinstance(self.copy, bool):
+            raise ValueError(f"receipt.copy = {self.copy!r}: must be True or False")
         items_total = sum(item.total_cents for item in self.items)
         if items_total != self.total_cents:
             raise ValueError(f"receipt.total_cents = {self.total_cents}: the items add up to {items_total}")

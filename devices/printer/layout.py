@@ -115,6 +115,8 @@ def layout_receipt(receipt: Receipt, settings: LayoutSettings) -> list[PrintOp]:
     for line in receipt.spa_address.splitlines():
         if line.strip():
             ops.append(TextLine(clean(line.strip()), Align.CENTER))
+    if receipt.copy:
+        ops.append(TextLine("*** COPY ***", Align.CENTER, bold=True))
     ops += [
         rule,
         *[TextLine(t) for t in two_columns("Receipt", clean(receipt.code), w)],

@@ -79,6 +79,12 @@ class UsbConnection:
                     f"{self.description}: permission denied (is the user in group 'lp'?)", DeviceState.ERROR
                 ) from exc
             raise DeviceUnavailable(f"{self.description}: not present ({exc})") from exc
+        except ValueError as exc:  # pyusb's NoBackendError: libusb itself is not installed
+            if type(exc).__name__ != "NoBackendError":
+                raise
+            raise DeviceUnavailable(
+                f"{self.description}: libusb not found (install libusb-1.0-0)", DeviceState.ERROR
+            ) from exc
         device = printer.device
         device.default_timeout = self.status_timeout_ms  # bounds python-escpos's status read
         self._printer = printer

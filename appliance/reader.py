@@ -1,0 +1,161 @@
+"""An input device's thread (``scanner.reader``, ``buttons.reader``, ``touch.reader``): read events,
+turn each into a command (``commands.command_for``), make it durable in the outbox, wake the
+network thread. It never waits for the network: a queue that is full only drops the wake-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from devices.base import (
+    DeviceHealth,
+    DeviceMisconfigured,
+    DeviceState,
+    DeviceUnavailable,
+    InputDevice,
+    InputEvent,
+    ScanEvent,
+)
+from devices.registry import build_device
+
+from .commands import Activity, Command, command_for, redacted
+from .config import ApplianceConfig, DeviceSpec
+from .errors import StateError
+from .messages import HealthChanged, NetMessage, OutboxChanged, Touched
+from .outbox import Outbox
+from .supervisor import Pulse
+
+logger = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 0.5  # how long one read() may block: bounds how late a stop or a beat can be
+REOPEN_FIRST_S = 0.25
+
+
+class InputReader:
+    replace_when_stalled = True
+
+    def __init__(
+        self,
+        spec: DeviceSpec,
+        config: ApplianceConfig,
+        open_outbox: Callable[[], Outbox],
+        net_inbox: queue.Queue[NetMessage],
+        make_device: Callable[[str, Mapping[str, Any]], object] = build_device,
+    ) -> None:
+        self.device = spec.name
+        self._make_device = make_device
+        self.thread_name = f"{spec.name}.reader"
+        self._spec = spec
+        self._config = config
+        self._open_outbox = open_outbox
+        self._net_inbox = net_inbox
+        self._published: DeviceHealth | None = None
+        self._reopen_s = REOPEN_FIRST_S
+        self._misconfigured: str | None = None
+        self._stop = threading.Event()  # replaced by the supervisor's in run()
+        self._pulse = Pulse()
+
+    def run(self, stop: threading.Event, pulse: Pulse) -> None:
+        self._stop, self._pulse = stop, pulse
+        device = self._make_device(self._spec.name, self._spec.settings)
+        assert isinstance(device, InputDevice)
+        outbox = self._open_outbox()
+        try:
+            opened = False
+            while not stop.is_set():
+                pulse.beat()
+                opened = self._read(device, outbox) if opened else self._open(device)
+                self._publish(self._health(device))
+        finally:
+            device.close()
+            outbox.close()
+
+    def _open(self, device: InputDevice) -> bool:
+        try:
+            device.open()
+        except DeviceUnavailable as exc:  # the driver logs it once and reports it in health()
+            logger.debug("%s: cannot open: %s", self.device, exc)
+        except DeviceMisconfigured as exc:  # e.g. the node at the path is not a keyboard: maybe a
+            if str(exc) != self._misconfigured:  # different device gets plugged in; keep looking
+                logger.error("%s: %s", self.device, exc)
+            self._misconfigured = str(exc)
+        else:
+            self._reopen_s, self._misconfigured = REOPEN_FIRST_S, None
+            return True
+        self._stop.wait(self._reopen_s)
+        self._reopen_s = min(self._reopen_s * 2, self._config.daemon.reopen_max_s)
+        return False
+
+    def _health(self, device: InputDevice) -> DeviceHealth:
+        if self._misconfigured is not None:
+            return DeviceHealth(DeviceState.ERROR, self._misconfigured)
+        return device.health()
+
+    def _read(self, device: InputDevice, outbox: Outbox) -> bool:
+        try:
+            events = device.read(READ_TIMEOUT_S)
+        except DeviceUnavailable:
+            return False  # the driver logged it once and reports it in health(); reopened with backoff
+        for event in events:
+            self._take(event, outbox)
+        return True
+
+    def _take(self, event: InputEvent, outbox: Outbox) -> None:
+        action = command_for(self._config.role, self._config.room, event)
+        if isinstance(action, Activity):
+            self._tell(Touched(action.device, action.at))
+        elif isinstance(action, Command):
+            self._keep(action, outbox)
+            self._tell(OutboxChanged())
+        elif isinstance(event, ScanEvent):
+            logger.info(
+                "%s: a scan of %d characters is neither a ticket code nor a staff badge; ignored",
+                self.device,
+                len(event.text),
+            )
+        else:
+            logger.info("%s: %s ignored by a %s appliance", self.device, type(event).__name__, self._config.role.value)
+
+    def _keep(self, command: Command, outbox: Outbox) -> None:
+        """Into the outbox, durably, before anything else happens with it. A failing disk is retried
+        (beating: the thread is doing what it must; the error is in the log)."""
+        wait_s, failure = 0.1, ""
+        while True:
+            try:
+                entry = outbox.add(command)
+            except (sqlite3.Error, StateError) as exc:
+                if str(exc) != failure:
+                    failure = str(exc)
+                    logger.error("%s: cannot write the outbox (%s); retrying", self.device, exc)
+                self._pulse.beat()
+                if self._stop.wait(wait_s):
+                    logger.error("%s: stopping; lost %s %s", self.device, command.event, redacted(command.payload))
+                    return
+                wait_s = min(wait_s * 2, 5.0)
+                continue
+            logger.info(
+                "queued %s",
+                entry.event,
+                extra={"key": entry.key, "device": self.device, "payload": redacted(entry.payload)},
+            )
+            return
+
+    def _tell(self, message: NetMessage) -> None:
+        try:
+            self._net_inbox.put_nowait(message)
+        except queue.Full:
+            pass  # a wake-up or a touch: the network thread looks at the outbox on its next loop anyway
+
+    def _publish(self, health: DeviceHealth) -> None:
+        if health == self._published:
+            return
+        try:
+            self._net_inbox.put_nowait(HealthChanged(self.device, health))
+        except queue.Full:
+            return  # told on a later loop
+        self._published = health

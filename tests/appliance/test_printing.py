@@ -1,0 +1,75 @@
+"""Receipts at the till: printed once when paid (the drawer opened for cash), a paper-out reported to
+the cashier's screen and printed when the paper is back, and a receipt printed while the server was
+away is reported, never printed again, even after a kill -9 and the server sending it again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from devices.virtual.printer import VirtualNetworkPrinter
+from devices.virtual.printer_model import PaperState
+from tests.appliance.conftest import printer_settings
+from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+from tests.support import wait_until
+
+
+def job_states(spa: Spa) -> list[tuple[str, str]]:
+    return [(job_id, state) for job_id, state in spa.query("SELECT job_id, state FROM print_jobs ORDER BY job_id")]
+
+
+def test_receipts_print_once_through_paper_out_outage_and_kill_9(
+    spa: Spa,
+    printer: VirtualNetworkPrinter,
+    appliances: Callable[..., ApplianceProcess],
+    tmp_path: Path,
+) -> None:
+    cash, card = spa.awaiting_payment(2)
+    settings = printer_settings(printer, retry_interval_s=0.2, probe_interval_s=0.5)
+    till = appliances(
+        "till",
+        appliance_config(
+            spa,
+            "cashier-1",
+            "cashier",
+            tmp_path / "till",
+            cashier={"printer": "printer"},
+            devices={"printer": settings},
+        ),
+    ).start()
+    till.wait_connected()
+    screen = spa.client("cashier-1")  # the till's own page
+
+    # Paper out: the payment's receipt waits, and the cashier's screen hears why.
+    printer.set_paper(PaperState.OUT)
+    paid = screen.call("cashier_pay", {"transaction_id": cash["transaction_id"], "amount_paid": "50.00"})
+    job = paid["print_job"]["job_id"]
+    failed = screen.wait_for("receipt_status", lambda s: s["job_id"] == job)
+    assert (failed["ok"], failed["state"]) == (False, "paper_out")
+    screen.wait_for("appliance_status", lambda s: s["devices"].get("printer", {}).get("state") == "paper_out")
+    assert job_states(spa) == [(job, "failed")]
+    printer.set_paper(PaperState.OK)
+    assert printer.wait_for(lambda p: len(p.receipts) == 1, 10)
+    wait_until(lambda: job_states(spa) == [(job, "printed")], 10, what="reported printed")
+    assert len(printer.drawer_pulses) == 1 and "Change" in printer.receipts[0].text
+
+    # Printed while the server is down, then the appliance killed before it could report.
+    printer.set_paper(PaperState.OUT)
+    paid = screen.call(
+        "cashier_pay", {"transaction_id": card["transaction_id"], "amount_paid": "45.00", "method": "card"}
+    )
+    second = paid["print_job"]["job_id"]
+    wait_until(lambda: dict(job_states(spa)).get(second) == "failed", 10, what="second job failed")
+    spa.close_clients()
+    spa.crash()
+    printer.set_paper(PaperState.OK)
+    assert printer.wait_for(lambda p: len(p.receipts) == 2, 10)
+    till.wait_log(lambda line: line["msg"] == f"printer: job {second} printed", 5, "printed offline")
+    till.kill()
+
+    spa.start()  # it still holds the job as not printed, and sends it on connect
+    till.start()
+    till.wait_log(lambda line: line["msg"] == f"print job {second}: printed", 15, "the re-sent job recognised")
+    wait_until(lambda: job_states(spa) == [(job, "printed"), (second, "printed")], 15, what="second reported")
+    assert len(printer.receipts) == 2 and len(printer.drawer_pulses) == 1  # card: no drawer
+    assert till.terminate() == 0

@@ -1,0 +1,137 @@
+"""The wire, as pure functions: acknowledgements → what the outbox does, print_receipt → a print job
+in exact cents, and heartbeats and receipt statuses the server's own parser accepts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from appliance.protocol import (
+    REFUSED_CODES,
+    AckKind,
+    DeviceReport,
+    cents,
+    classify_ack,
+    heartbeat_payload,
+    print_request,
+    receipt_job,
+    receipt_status_payload,
+)
+from devices.print_jobs import ReceiptLine
+from server.domain.errors import ErrorCode
+from server.protocol import schema
+from tests.appliance.harness import print_receipt
+
+
+@pytest.mark.parametrize(
+    ("ack", "kind"),
+    [
+        ({"ok": True}, AckKind.DONE),
+        ({"ok": True, "replayed": True, "transaction": {"id": 1}}, AckKind.DONE),
+        *[({"ok": False, "error": {"code": code, "message": "m"}}, AckKind.REFUSED) for code in sorted(REFUSED_CODES)],
+        ({"ok": False, "error": {"code": "busy", "message": "m"}}, AckKind.RETRY),
+        ({"ok": False, "error": {"code": "internal_error", "message": "m"}}, AckKind.RETRY),
+        ({"ok": False, "error": {"code": "rate_limited", "message": "m"}}, AckKind.RETRY),  # unknown: keep it
+        ({"ok": False}, AckKind.RETRY),
+        ({"ok": "yes"}, AckKind.RETRY),
+        (None, AckKind.RETRY),
+        ("ok", AckKind.RETRY),
+    ],
+)
+def test_acknowledgements(ack: Any, kind: AckKind) -> None:
+    assert classify_ack(ack).kind is kind
+
+
+def test_every_server_error_code_is_classified() -> None:
+    transient = {"busy", "internal_error"}
+    assert {c.value for c in ErrorCode} == REFUSED_CODES | transient
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("45.00", 4500), ("0.10", 10), ("0.1", 10), ("45", 4500), ("1234567.89", 123456789), ("0", 0)],
+)
+def test_money_to_cents_exactly(text: str, expected: int) -> None:
+    assert cents(text, "total") == expected
+
+
+@pytest.mark.parametrize("value", ["45.001", "-1.00", "NaN", "Infinity", "4,50", "", 45.0, 4500, None])
+def test_money_that_is_not_an_amount(value: Any) -> None:
+    with pytest.raises(ValueError, match=r"^receipt\.total = "):
+        cents(value, "total")
+
+
+def test_a_receipt_becomes_a_print_job_in_cents() -> None:
+    job = receipt_job(print_receipt(), drawer=True)
+    r = job.receipt
+    assert (job.job_id, job.open_drawer) == ("rcpt-7", True)
+    assert r.items == (ReceiptLine("Swedish massage", 1, 4500), ReceiptLine("Hot stones", 2, 1235))
+    assert (r.total_cents, r.paid_cents, r.change_cents, r.method, r.copy) == (6970, 7000, 30, "cash", False)
+    assert r.created_at == datetime.fromisoformat("2026-11-29T07:21:37.212+00:00")
+    assert r.created_at.utcoffset() is not None  # printed in local time
+    assert receipt_job(print_receipt(), drawer=False).open_drawer is False  # no drawer at this till
+    assert receipt_job(print_receipt(copy=True), drawer=True).receipt.copy is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"total": "69.71"}, "receipt.total_cents = 6971: the items add up to 6970"),
+        ({"change": "0.31"}, "receipt.change_cents = 31: must be paid - total = 30"),
+        ({"paid": "60.00", "change": "0.00"}, "receipt.paid_cents = 6000: less than the total 6970"),
+        ({"items": []}, "receipt.items: must be a non-empty list"),
+        ({"method": "cheque"}, "receipt.method = 'cheque': must be one of cash, card"),
+        ({"paid_at": "yesterday"}, "receipt.paid_at = 'yesterday': not an ISO time"),
+        ({"total": 69.7}, 'receipt.total = 69.7: must be a decimal string like "45.00"'),
+    ],
+)
+def test_receipts_that_cannot_print(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        receipt_job(print_receipt(**changes), drawer=True)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"transaction_id": 7}, "print_receipt.job_id = None"),
+        ({"job_id": "a b", "transaction_id": 7}, "print_receipt.job_id = 'a b'"),
+        ({"job_id": "j", "transaction_id": True}, "print_receipt.transaction_id = True"),
+        ([], "print_receipt: payload must be an object"),
+    ],
+)
+def test_print_requests_without_usable_ids(payload: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}"):
+        print_request(payload)
+
+
+def test_heartbeats_are_what_the_server_accepts() -> None:
+    payload = heartbeat_payload(
+        {
+            "printer": DeviceReport("paper_out", "x" * 500 + "\n\x1b[0m", 1795936897.3),
+            "scanner": DeviceReport("restarting-after-a-long-time", "thread died: OSError: [Errno 5]\ttab"),
+            "outbox": DeviceReport("ok"),
+        },
+        "spa-appliance 0.1.0",
+    )
+    beat = schema.parse_heartbeat(payload)
+    assert beat.devices["printer"]["state"] == "paper_out" and len(beat.devices["printer"]["detail"]) == 200
+    scanner = {"state": "restarting-after-a-long…", "detail": "thread died: OSError: [Errno 5] tab"}
+    assert beat.devices["scanner"] == scanner
+    assert beat.devices["outbox"] == {"state": "ok"} and beat.software == "spa-appliance 0.1.0"
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"ok": True, "state": "ok", "detail": ""},
+        {"ok": False, "state": "paper_out", "detail": "paper out\r\n"},
+        {"ok": False, "state": "", "detail": "receipt.total = 'x': " + "y" * 300},
+    ],
+)
+def test_receipt_statuses_are_what_the_server_accepts(result: dict[str, Any]) -> None:
+    status = schema.parse_print_status(receipt_status_payload("rcpt-7", 7, result))
+    assert (status.job_id, status.transaction_id, status.ok) == ("rcpt-7", 7, result["ok"])
+    assert status.state == (result["state"] or "error") and len(status.detail) <= 200
