@@ -31,6 +31,8 @@ class SocketIOEmitter:
         self._local_rooms = local_rooms
 
     def emit(self, event: str, data: Any, to: str) -> None:
+        if self.has_members(to) is False:
+            return  # python-socketio would encode the packet even for an empty room
         self._socketio.emit(event, data, to=to, namespace="/")
 
     def has_members(self, room: str) -> bool | None:

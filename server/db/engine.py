@@ -128,8 +128,13 @@ def _make_engine(url: str, is_sqlite: bool, is_mysql: bool, pool_size: int, max_
         isolation_level="READ COMMITTED" if is_mysql else None,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
-        pool_recycle=1800,
+        # No ping before every checkout and no second rollback on return: each costs a round trip
+        # and ~0.3 ms of CPU per command (a quarter of a claim's). Every session ends in COMMIT or
+        # ROLLBACK itself; a connection the server dropped fails its command with `busy`, and the
+        # first such failure invalidates the whole pool, so the next command reconnects.
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
+        pool_recycle=1800,  # well under MariaDB's wait_timeout (8 h)
         pool_timeout=10,
     )
 

@@ -4,51 +4,114 @@ that serialise changes to one transaction, the daily code counter and the queue 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.status import TxnStatus
-from .models import AuditEntry, DailyCounter, QueueState, Service, Staff, Transaction, TransactionItem
+from .models import AuditEntry, DailyCounter, IdempotencyKey, QueueState, Service, Staff, Transaction, TransactionItem
 
 
 def _is_mysql(session: Session) -> bool:
     return session.get_bind().dialect.name in ("mysql", "mariadb")
 
 
-def claim_oldest(session: Session, status: TxnStatus) -> Transaction | None:
+TXN = Transaction.__table__
+ITEM = TransactionItem.__table__
+
+
+class TxnRecord:
+    """One transactions row, loaded to be changed: read and set it like an ORM object; `save`
+    writes only what changed. Commands use Core statements rather than the ORM's unit of work
+    because the claim is the hot path (see docs/PERFORMANCE.md)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+        self.__dict__["_loaded"] = dict(values)
+
+    def changes(self) -> dict[str, Any]:
+        loaded = self.__dict__["_loaded"]
+        return {k: v for k, v in self.__dict__.items() if k != "_loaded" and loaded.get(k) != v}
+
+    # Typed views of what every command reads (the rest is reached dynamically).
+    id: int
+    status: str
+    code: str
+    row_version: int
+    queue_key: datetime
+    total_cents: int
+    total_minutes: int
+    therapist_id: int | None
+    cashier_id: int | None
+    holder: str | None
+    claimed_at: datetime | None
+    cashier_desk: str | None
+    room: str | None
+    created_by_device_id: int | None
+
+
+def _record(session: Session, query: Any) -> TxnRecord | None:
+    row = session.execute(query).mappings().first()
+    return TxnRecord(row) if row is not None else None
+
+
+def claim_oldest(session: Session, status: TxnStatus) -> TxnRecord | None:
     """Lock and return the oldest transaction in `status`, skipping rows other claimers hold.
 
     MariaDB: SELECT … ORDER BY queue_key, id LIMIT 1 FOR UPDATE SKIP LOCKED over
     ix_transactions_queue. SQLite: the writer already holds the database lock (BEGIN IMMEDIATE),
     so the plain oldest row is ours alone.
     """
-    query = (
-        select(Transaction)
-        .where(Transaction.status == status.value)
-        .order_by(Transaction.queue_key, Transaction.id)
-        .limit(1)
-    )
+    query = select(TXN).where(TXN.c.status == status.value).order_by(TXN.c.queue_key, TXN.c.id).limit(1)
     if _is_mysql(session):
         query = query.with_for_update(skip_locked=True)
-    return session.scalars(query).first()
+    return _record(session, query)
 
 
-def lock_transaction(session: Session, transaction_id: int) -> Transaction | None:
+def lock_transaction(session: Session, transaction_id: int) -> TxnRecord | None:
     """The transaction, locked until commit, so concurrent changes to it queue up behind us."""
-    query = select(Transaction).where(Transaction.id == transaction_id)
+    query = select(TXN).where(TXN.c.id == transaction_id)
     if _is_mysql(session):
         query = query.with_for_update()
-    return session.scalars(query).first()
+    return _record(session, query)
 
 
-def lock_by_code(session: Session, business_day: date, code: str) -> Transaction | None:
-    query = select(Transaction).where(Transaction.business_day == business_day, Transaction.code == code)
+def lock_by_code(session: Session, business_day: date, code: str) -> TxnRecord | None:
+    query = select(TXN).where(TXN.c.business_day == business_day, TXN.c.code == code)
     if _is_mysql(session):
         query = query.with_for_update()
-    return session.scalars(query).first()
+    return _record(session, query)
+
+
+def insert_transaction(session: Session, values: dict[str, Any]) -> TxnRecord:
+    values = {**values, "row_version": 1}
+    new_id = session.execute(insert(TXN).values(**values)).inserted_primary_key[0]
+    return TxnRecord({c: None for c in TXN.c.keys()} | values | {"id": new_id})
+
+
+def save(session: Session, txn: TxnRecord) -> None:
+    """Write what changed, guarded by the version column: a row changed underneath (possible
+    only where there are no row locks) fails here and the command is retried from the start."""
+    changes = txn.changes()
+    if not changes:
+        return
+    version = txn.__dict__["_loaded"]["row_version"]
+    result = session.execute(
+        update(TXN).where(TXN.c.id == txn.id, TXN.c.row_version == version).values(**changes, row_version=version + 1)
+    )
+    if result.rowcount != 1:
+        raise StaleDataError(f"transaction {txn.id} changed underneath (version {version})")
+    txn.row_version = version + 1
+    txn.__dict__["_loaded"] = {k: v for k, v in txn.__dict__.items() if k != "_loaded"}
+
+
+def add_item(session: Session, values: dict[str, Any]) -> None:
+    session.execute(insert(ITEM).values(**values))
 
 
 def next_ticket_number(session: Session, business_day: date) -> int:
@@ -69,20 +132,24 @@ def next_ticket_number(session: Session, business_day: date) -> int:
 def bump_version(session: Session) -> int:
     """Raise the queue version by one. Called last before commit: the row lock is held only
     while committing, and versions are handed out in commit order, without gaps."""
-    session.execute(update(QueueState).where(QueueState.id == 1).values(version=QueueState.version + 1))
-    return int(session.scalar(select(QueueState.version).where(QueueState.id == 1)))
+    if _is_mysql(session):
+        # LAST_INSERT_ID(expr) hands the new value back in the OK packet: no second round trip.
+        result = session.execute(text("UPDATE queue_state SET version = LAST_INSERT_ID(version + 1) WHERE id = 1"))
+        return int(result.lastrowid)
+    return int(
+        session.execute(
+            text("UPDATE queue_state SET version = version + 1 WHERE id = 1 RETURNING version")
+        ).scalar_one()
+    )
 
 
 def current_version(session: Session) -> int:
     return int(session.scalar(select(QueueState.version).where(QueueState.id == 1)))
 
 
-def items_of(session: Session, transaction_id: int) -> list[TransactionItem]:
-    return list(
-        session.scalars(
-            select(TransactionItem).where(TransactionItem.transaction_id == transaction_id).order_by(TransactionItem.id)
-        )
-    )
+def items_of(session: Session, transaction_id: int) -> list[Any]:
+    """Item rows (attribute access like the model), oldest first."""
+    return list(session.execute(select(ITEM).where(ITEM.c.transaction_id == transaction_id).order_by(ITEM.c.id)))
 
 
 def items_of_many(session: Session, ids: list[int]) -> dict[int, list[TransactionItem]]:
@@ -149,8 +216,9 @@ def add_audit(
     device_id: int | None = None,
     detail: dict[str, object] | None = None,
 ) -> None:
-    session.add(
-        AuditEntry(
+    """Append to the audit log (a plain INSERT: the log is never read back in the same transaction)."""
+    session.execute(
+        insert(AuditEntry.__table__).values(
             transaction_id=transaction_id,
             action=action,
             from_status=from_status,
@@ -160,6 +228,14 @@ def add_audit(
             device_id=device_id,
             detail=json.dumps(detail, sort_keys=True) if detail else None,
             created_at=created_at,
+        )
+    )
+
+
+def add_idempotency_key(session: Session, principal: str, key: str, event: str, result: str, now: datetime) -> None:
+    session.execute(
+        insert(IdempotencyKey.__table__).values(
+            principal=principal, key=key, event=event, result=result, created_at=now
         )
     )
 

@@ -3,6 +3,7 @@ without asking the database after every change."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,36 +28,54 @@ class Estimate:
 
 
 class QueueMirror:
+    """Waiting customers kept in queue order as changes arrive (a bisect insert, not a re-sort),
+    so that the estimates for the head of the queue cost the same with 10 or 2,000 waiting."""
+
     def __init__(self) -> None:
         self._entries: dict[int, Entry] = {}
+        self._waiting: list[tuple[str, int]] = []  # (queue_since, id), sorted
+        self._busy: dict[int, Entry] = {}
         self.therapists = 1
 
     def reset(self, entries: list[Entry], therapists: int) -> None:
-        self._entries = {e.id: e for e in entries if e.status not in TERMINAL}
+        self._entries, self._waiting, self._busy = {}, [], {}
         self.therapists = max(1, therapists)
+        for entry in entries:
+            self.apply(entry)
 
     def apply(self, entry: Entry) -> None:
+        old = self._entries.pop(entry.id, None)
+        if old is not None:
+            if old.status is TxnStatus.PENDING_THERAPIST:
+                key = (old.queue_since, old.id)
+                i = bisect_left(self._waiting, key)
+                if i < len(self._waiting) and self._waiting[i] == key:
+                    del self._waiting[i]
+            self._busy.pop(old.id, None)
         if entry.status in TERMINAL:
-            self._entries.pop(entry.id, None)
-        else:
-            self._entries[entry.id] = entry
+            return
+        self._entries[entry.id] = entry
+        if entry.status is TxnStatus.PENDING_THERAPIST:
+            insort(self._waiting, (entry.queue_since, entry.id))
+        elif entry.status in (TxnStatus.THERAPIST_CONFIRMED, TxnStatus.IN_SERVICE):
+            self._busy[entry.id] = entry
 
     def waiting(self) -> list[Entry]:
-        rows = [e for e in self._entries.values() if e.status is TxnStatus.PENDING_THERAPIST]
-        return sorted(rows, key=lambda e: (e.queue_since, e.id))
+        return [self._entries[i] for _, i in self._waiting]
 
-    def estimates(self, now: datetime) -> list[Estimate]:
-        waiting = self.waiting()
+    def estimates(self, now: datetime, limit: int | None = None) -> list[Estimate]:
+        """Position and estimated wait of the first `limit` waiting customers (all when None)."""
+        head = self._waiting if limit is None else self._waiting[:limit]
         busy = []
-        for e in self._entries.values():
+        for e in self._busy.values():
             if e.status is TxnStatus.THERAPIST_CONFIRMED:
                 busy.append(e.total_minutes)
-            elif e.status is TxnStatus.IN_SERVICE:
+            else:
                 started = e.service_started_at or now
                 elapsed = int((now - started).total_seconds() // 60)
                 busy.append(max(0, e.total_minutes - elapsed))
-        minutes = estimate_waits([e.total_minutes for e in waiting], busy, self.therapists)
-        return [Estimate(e.id, i, m) for i, (e, m) in enumerate(zip(waiting, minutes, strict=True), start=1)]
+        minutes = estimate_waits([self._entries[i].total_minutes for _, i in head], busy, self.therapists)
+        return [Estimate(i, n, m) for n, ((_, i), m) in enumerate(zip(head, minutes, strict=True), start=1)]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -13,9 +13,10 @@ def estimate_waits(waiting_minutes: Sequence[int], busy_remaining_minutes: Seque
     the queue is handed out in order, each customer going to the therapist free first.
     """
     therapists = max(1, therapists, len(busy_remaining_minutes))
-    free_at = [max(0, m) for m in busy_remaining_minutes]
-    free_at += [0] * (therapists - len(free_at))
-    heapq.heapify(free_at)
+    k = len(waiting_minutes)
+    idle = min(k, therapists - len(busy_remaining_minutes))
+    # k customers only ever reach the k therapists free soonest: keep those, however many are busy.
+    free_at = heapq.nsmallest(k, [max(0, m) for m in busy_remaining_minutes] + [0] * idle)
     waits: list[int] = []
     for minutes in waiting_minutes:
         start = heapq.heappop(free_at)

@@ -26,6 +26,9 @@ THERAPIST_ROOM = "therapist_queue"
 CASHIER_ROOM = "cashier_queue"
 MONITOR_ROOM = "monitor"
 ESTIMATES_IN_BROADCAST = 50  # the lobby TV shows a few dozen codes at most
+# Customers further back learn of their new place at most this often: one pass over the whole
+# queue per interval instead of one per change.
+POSITION_PUSH_INTERVAL_S = 0.5
 
 
 def txn_room(transaction_id: int) -> str:
@@ -80,6 +83,8 @@ class Broadcaster:
         self._held: dict[int, tuple[float, Change]] = {}
         self._sent_positions: dict[int, tuple[int, int]] = {}
         self._needs_resync = True
+        self._positions_dirty = False
+        self._last_push = 0.0
         self.dropped = 0
         self.emitted = 0
         self.resyncs = 0
@@ -123,6 +128,8 @@ class Broadcaster:
         if self._needs_resync:
             self._resync()
         timeout = self._reorder_wait_s / 2 if self._held else 0.5
+        if self._positions_dirty:
+            timeout = min(timeout, POSITION_PUSH_INTERVAL_S / 2)
         try:
             change = self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -135,6 +142,8 @@ class Broadcaster:
             except queue.Empty:
                 change = None
         self._emit_ready()
+        if self._positions_dirty and time.monotonic() - self._last_push >= POSITION_PUSH_INTERVAL_S:
+            self._push_positions()
 
     def _emit_ready(self) -> None:
         emitted_any = False
@@ -154,7 +163,7 @@ class Broadcaster:
             self._resync()
             self._last_version = max(self._last_version or 0, lowest - 1)
         if emitted_any:
-            self._push_positions()
+            self._positions_dirty = True
 
     def _emit_change(self, change: Change) -> None:
         self._mirror.apply(entry_of(change.public_view))
@@ -163,7 +172,7 @@ class Broadcaster:
         self._emitter.emit("cashier_queue_updated", staff, CASHIER_ROOM)
         estimates = [
             {"id": e.id, "position": e.position, "estimated_wait_min": e.estimated_wait_min}
-            for e in self._mirror.estimates(self._clock())[:ESTIMATES_IN_BROADCAST]
+            for e in self._mirror.estimates(self._clock(), ESTIMATES_IN_BROADCAST)
         ]
         public = {
             "version": change.version,
@@ -183,9 +192,12 @@ class Broadcaster:
         else:
             self._sent_positions.pop(change.transaction_id, None)
         self.emitted += 1
+        logger.debug("emitted version %d (%s)", change.version, change.reason)
 
     def _push_positions(self) -> None:
         """Customers further back moved up: tell the kiosks that show them."""
+        self._positions_dirty = False
+        self._last_push = time.monotonic()
         estimates = self._mirror.estimates(self._clock())
         waiting = {e.id for e in estimates}
         for stale in [i for i in self._sent_positions if i not in waiting]:

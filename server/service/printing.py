@@ -27,9 +27,7 @@ class ReceiptHeader:
     currency: str
 
 
-def receipt(
-    header: ReceiptHeader, txn: Transaction, payment: Payment, cashier: str, session: Session
-) -> dict[str, Any]:
+def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session: Session) -> dict[str, Any]:
     """Everything a printer needs, as plain values: money as decimal strings."""
     return {
         "spa_name": header.spa_name,

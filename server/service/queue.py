@@ -8,14 +8,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import queue_repo as repo
 from ..db.engine import Database
-from ..db.models import IdempotencyKey, Payment, Transaction, TransactionItem
+from ..db.models import IdempotencyKey, Payment, Transaction
+from ..db.queue_repo import TxnRecord
 from ..domain import codes, money, waits
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.status import REACHED_AT, Command, TxnStatus, next_status
@@ -36,10 +39,11 @@ def utcnow() -> datetime:
 @dataclass
 class Outcome:
     result: dict[str, Any]
-    txn: Transaction | None = None
+    txn: TxnRecord | None = None
     reason: str = ""
     audit: dict[str, Any] = field(default_factory=dict)
     from_status: str | None = None
+    names: dict[int, str] = field(default_factory=dict)  # staff names the command already knows
 
 
 class QueueService:
@@ -71,22 +75,22 @@ class QueueService:
                 raise CommandError(ErrorCode.UNKNOWN_SERVICE, f"service {missing[0]} is not offered")
             day = self.business_day(now)
             code = codes.ticket_code(repo.next_ticket_number(s, day))
-            txn = Transaction(
-                business_day=day,
-                code=code,
-                customer_name=cmd.customer_name,
-                status=TxnStatus.PENDING_THERAPIST.value,
-                queue_key=now,
-                created_by_device_id=actor.device_id,
-                created_at=now,
-                total_cents=0,
-                total_minutes=0,
+            txn = repo.insert_transaction(
+                s,
+                {
+                    "business_day": day,
+                    "code": code,
+                    "customer_name": cmd.customer_name,
+                    "status": TxnStatus.PENDING_THERAPIST.value,
+                    "queue_key": now,
+                    "created_by_device_id": actor.device_id,
+                    "created_at": now,
+                    "total_cents": 0,
+                    "total_minutes": 0,
+                },
             )
-            s.add(txn)
-            s.flush()
             for req in cmd.items:
                 self._add_item(s, txn, services[req.service_id], req.quantity, actor, now)
-            s.flush()
             ahead = repo.waiting_ahead(s, TxnStatus.PENDING_THERAPIST, txn.queue_key, txn.id)
             wait = self._wait_after(s, ahead, now)
             result = {
@@ -116,7 +120,8 @@ class QueueService:
             txn.room = cmd.room or (actor.name if actor.kind == "device" else None)
             txn.holder = actor.key
             txn.claimed_at = now
-            return Outcome({}, txn, "claimed", {"room": txn.room}, before)
+            names = {therapist.id: therapist.name} if therapist else {}
+            return Outcome({}, txn, "claimed", {"room": txn.room}, before, names)
 
         return self._execute("therapist_confirm_next", actor, cmd.idempotency_key, work, full_result=True)
 
@@ -187,7 +192,7 @@ class QueueService:
             if txn.cashier_desk is None:
                 txn.cashier_desk = actor.name
             txn.holder = None
-            payment = Payment(
+            payment = SimpleNamespace(
                 transaction_id=txn.id,
                 amount_due_cents=txn.total_cents,
                 amount_paid_cents=cmd.amount_paid_cents,
@@ -197,8 +202,7 @@ class QueueService:
                 device_id=actor.device_id,
                 created_at=now,
             )
-            s.add(payment)
-            s.flush()
+            payment.id = s.execute(insert(Payment.__table__).values(**vars(payment))).inserted_primary_key[0]
             payment_view = {
                 "id": payment.id,
                 "amount_due": money.format_cents(payment.amount_due_cents),
@@ -342,22 +346,17 @@ class QueueService:
     ) -> tuple[dict[str, Any], Change | None]:
         def transaction(s: Session) -> tuple[dict[str, Any], Change | None]:
             now = self.clock()
-            marker: IdempotencyKey | None = None
             if key is not None:
                 stored = s.get(IdempotencyKey, (actor.key, key))
                 if stored is not None:
                     return self._replay(stored, event), None
-                marker = IdempotencyKey(principal=actor.key, key=key, event=event, created_at=now)
-                s.add(marker)
-                # A concurrent twin waits here on the key's row lock, then fails as a duplicate.
-                s.flush()
             outcome = work(s, now)
             txn = outcome.txn
             change: Change | None = None
             result = dict(outcome.result)
             if txn is not None:
-                s.flush()
-                full = self._staff_view(s, txn)
+                repo.save(s, txn)
+                full = self._staff_view(s, txn, outcome.names)
                 if full_result:
                     result["transaction"] = full
                 if outcome.reason:
@@ -373,12 +372,13 @@ class QueueService:
                         device_id=actor.device_id,
                         detail={"event": event, **outcome.audit},
                     )
-                    s.flush()
-                    version = repo.bump_version(s)  # last: holds the version row only while committing
-                    change = Change(version, outcome.reason, txn.id, full, public_view(txn))
-            if marker is not None:
-                marker.result = json.dumps(result, sort_keys=True)
-                s.flush()
+            if key is not None:
+                # A concurrent twin that got here first makes this insert fail as a duplicate: this
+                # whole transaction then rolls back and the twin's stored result is returned.
+                repo.add_idempotency_key(s, actor.key, key, event, json.dumps(result, sort_keys=True), now)
+            if txn is not None and outcome.reason:
+                version = repo.bump_version(s)  # last: holds the version row only while committing
+                change = Change(version, outcome.reason, txn.id, full, public_view(txn))
             return result, change
 
         try:
@@ -424,7 +424,7 @@ class QueueService:
 
         return self._execute(event, actor, cmd.idempotency_key, work, full_result=True)
 
-    def _move(self, txn: Transaction, command: Command, now: datetime) -> str:
+    def _move(self, txn: TxnRecord, command: Command, now: datetime) -> str:
         """Apply a legal move (or raise invalid_state); returns the status it left."""
         current = TxnStatus(txn.status)
         target = next_status(current, command)
@@ -433,7 +433,7 @@ class QueueService:
             setattr(txn, REACHED_AT[target], now)
         return current.value
 
-    def _release(self, txn: Transaction) -> str:
+    def _release(self, txn: TxnRecord) -> str:
         """Back to the queue it came from, at its original place (queue_key is kept)."""
         current = TxnStatus(txn.status)
         target = next_status(current, Command.RELEASE)
@@ -450,7 +450,7 @@ class QueueService:
         txn.claimed_at = None
         return current.value
 
-    def _take_for_cashier(self, txn: Transaction, actor: Principal, cashier: Principal | None, now: datetime) -> str:
+    def _take_for_cashier(self, txn: TxnRecord, actor: Principal, cashier: Principal | None, now: datetime) -> str:
         before = self._move(txn, Command.CLAIM_FOR_CASHIER, now)
         txn.cashier_id = cashier.staff_id if cashier else None
         txn.cashier_desk = actor.name if actor.kind == "device" else (cashier.name if cashier else actor.name)
@@ -458,33 +458,34 @@ class QueueService:
         txn.claimed_at = now
         return before
 
-    def _locked(self, s: Session, transaction_id: int) -> Transaction:
+    def _locked(self, s: Session, transaction_id: int) -> TxnRecord:
         txn = repo.lock_transaction(s, transaction_id)
         if txn is None:
             raise CommandError(ErrorCode.NOT_FOUND, f"no transaction {transaction_id}")
         return txn
 
     def _add_item(
-        self, s: Session, txn: Transaction, service: Any, quantity: int, actor: Principal, now: datetime
+        self, s: Session, txn: TxnRecord, service: Any, quantity: int, actor: Principal, now: datetime
     ) -> None:
-        s.add(
-            TransactionItem(
-                transaction_id=txn.id,
-                service_id=service.id,
-                name=service.name,
-                quantity=quantity,
-                unit_price_cents=service.price_cents,
-                duration_min=service.duration_min,
-                added_by=actor.key,
-                created_at=now,
-            )
+        repo.add_item(
+            s,
+            {
+                "transaction_id": txn.id,
+                "service_id": service.id,
+                "name": service.name,
+                "quantity": quantity,
+                "unit_price_cents": service.price_cents,
+                "duration_min": service.duration_min,
+                "added_by": actor.key,
+                "created_at": now,
+            },
         )
         # Under the transaction's row lock, so concurrent additions add up instead of overwriting.
         txn.total_cents += money.line_total(service.price_cents, quantity)
         txn.total_minutes += service.duration_min * quantity
 
     def _receipt_job(
-        self, s: Session, txn: Transaction, payment: Payment, actor: Principal, cashier: Principal | None, now: datetime
+        self, s: Session, txn: TxnRecord, payment: Any, actor: Principal, cashier: Principal | None, now: datetime
     ) -> dict[str, Any] | None:
         """The receipt prints at the till that took the payment; a cash payment opens its drawer."""
         if actor.kind != "device" or actor.role != "cashier":
@@ -517,15 +518,19 @@ class QueueService:
             raise CommandError(ErrorCode.FORBIDDEN, f"a {role} can act only for themselves")
         return named
 
-    def _check_therapist(self, s: Session, actor: Principal, txn: Transaction, token: str | None) -> None:
+    def _check_therapist(self, s: Session, actor: Principal, txn: TxnRecord, token: str | None) -> None:
         therapist = self._acting_staff(s, actor, token, "therapist")
         if therapist is None or therapist.role == "admin":
             return
         if txn.therapist_id is not None and txn.therapist_id != therapist.id:
             raise CommandError(ErrorCode.FORBIDDEN, f"{txn.code} is another therapist's customer")
 
-    def _staff_view(self, s: Session, txn: Transaction) -> dict[str, Any]:
-        names = repo.staff_names(s, {i for i in (txn.therapist_id, txn.cashier_id) if i})
+    def _staff_view(
+        self, s: Session, txn: TxnRecord | Transaction, known: dict[int, str] | None = None
+    ) -> dict[str, Any]:
+        names = dict(known or {})
+        missing = {i for i in (txn.therapist_id, txn.cashier_id) if i and i not in names}
+        names.update(repo.staff_names(s, missing))
         return staff_view(txn, repo.items_of(s, txn.id), names)
 
     def _therapists(self, s: Session) -> int:
@@ -538,7 +543,7 @@ class QueueService:
         return waits.estimate_waits([*ahead_minutes, 0], busy, self._therapists(s))[-1]
 
 
-def _holds_payment(actor: Principal, cashier: Principal | None, txn: Transaction) -> bool:
+def _holds_payment(actor: Principal, cashier: Principal | None, txn: TxnRecord) -> bool:
     """The till or cashier that claimed a payment (or an admin) may finish or release it."""
     if actor.role == "admin" or txn.holder == actor.key:
         return True

@@ -38,3 +38,44 @@ def test_apply_moves_and_removes() -> None:
     # Released back: the original place (earlier queue_since) puts it first again.
     mirror.apply(Entry(1, S.PENDING_THERAPIST, at(0), 30))
     assert [e.id for e in mirror.estimates(NOW)] == [1, 2]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from server.domain.waits import estimate_waits  # noqa: E402
+
+STATUSES = [S.PENDING_THERAPIST, S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAID, S.CANCELLED]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 30), st.sampled_from(STATUSES), st.integers(0, 59), st.integers(5, 90)), max_size=80
+    ),
+    st.integers(1, 4),
+)
+def test_incremental_mirror_matches_a_fresh_computation(
+    changes: list[tuple[int, S, int, int]], therapists: int
+) -> None:
+    mirror = QueueMirror()
+    mirror.reset([], therapists)
+    live: dict[int, Entry] = {}
+    for txn_id, status, minute, minutes in changes:
+        entry = Entry(txn_id, status, at(minute), minutes)
+        mirror.apply(entry)
+        if status in (S.PAID, S.CANCELLED):
+            live.pop(txn_id, None)
+        else:
+            live[txn_id] = entry
+    waiting = sorted((e for e in live.values() if e.status is S.PENDING_THERAPIST), key=lambda e: (e.queue_since, e.id))
+    busy = [e.total_minutes for e in live.values() if e.status in (S.THERAPIST_CONFIRMED, S.IN_SERVICE)]
+    expected = estimate_waits([e.total_minutes for e in waiting], busy, therapists)
+    got = mirror.estimates(NOW)
+    assert [(e.id, e.position, e.estimated_wait_min) for e in got] == [
+        (w.id, i, m) for i, (w, m) in enumerate(zip(waiting, expected, strict=True), start=1)
+    ]
+    assert [(e.id, e.estimated_wait_min) for e in mirror.estimates(NOW, 3)] == [
+        (e.id, e.estimated_wait_min) for e in got[:3]
+    ]
+    assert len(mirror) == len(live)

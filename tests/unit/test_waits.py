@@ -33,3 +33,25 @@ def test_waits_never_decrease_along_the_queue() -> None:
 )
 def test_first_name(name: str, first: str) -> None:
     assert first_name(name) == first
+
+
+def _reference(waiting: list[int], busy: list[int], therapists: int) -> list[int]:
+    """The plain simulation over every therapist, to check the shortcut against."""
+    free = sorted([max(0, m) for m in busy] + [0] * (max(1, therapists, len(busy)) - len(busy)))
+    waits = []
+    for minutes in waiting:
+        free.sort()
+        waits.append(free[0])
+        free[0] += minutes
+    return waits
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_shortcut_matches_the_full_simulation(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    waiting = [rng.randint(0, 120) for _ in range(rng.randint(0, 15))]
+    busy = [rng.randint(-5, 120) for _ in range(rng.randint(0, 40))]
+    therapists = rng.randint(1, 10)
+    assert estimate_waits(waiting, busy, therapists) == _reference(waiting, busy, therapists)

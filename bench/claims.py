@@ -1,0 +1,236 @@
+"""Claims per second and acknowledgement latency of `therapist_confirm_next` through the server,
+beside a raw PyMySQL loop doing the same SELECT … FOR UPDATE SKIP LOCKED + UPDATE + COMMIT.
+
+    python -m bench.claims [--claims 2000] [--concurrency 1 8 32]
+
+Needs MariaDB on 127.0.0.1:3306 (root, no password); makes and drops its own database.
+The server runs as `python -m server run` (gunicorn, threads) in a subprocess; the therapists
+are python-socketio clients over WebSocket, spread over several processes so that the clients'
+own Python does not become the bottleneck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pymysql
+from sqlalchemy import insert, text
+
+from server.db.engine import Database
+from server.db.migrate import upgrade
+from server.db.models import Transaction
+from server.service import admin
+from tests.support import MYSQL_HOST, MYSQL_PORT, REDIS_URL, LiveServer, mysql_database
+
+CLAIM_SQL = (
+    "SELECT id FROM transactions WHERE status = 'pending_therapist' "
+    "ORDER BY queue_key, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
+UPDATE_SQL = (
+    "UPDATE transactions SET status = 'therapist_confirmed', therapist_confirmed_at = NOW(6), "
+    "row_version = row_version + 1 WHERE id = %s"
+)
+
+
+def fill(db: Database, n: int) -> None:
+    """n waiting customers; anything left from the previous run is cleared first."""
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    with db.write() as s:
+        for table in ("audit_log", "idempotency_keys", "transaction_items", "transactions"):
+            s.execute(text(f"DELETE FROM {table}"))
+        rows = [
+            {
+                "business_day": start.date(),
+                "code": f"B-{i:05d}",
+                "customer_name": f"Guest {i}",
+                "status": "pending_therapist",
+                "queue_key": start + timedelta(microseconds=i),
+                "total_cents": 4500,
+                "total_minutes": 60,
+                "row_version": 1,
+                "created_at": start,
+            }
+            for i in range(n)
+        ]
+        s.execute(insert(Transaction), rows)
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (the gunicorn worker)."""
+    total = 0.0
+    pids = [pid]
+    while pids:
+        p = pids.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pids += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def raw_loop(database: str, concurrency: int) -> tuple[float, list[float]]:
+    """The floor: the same claim with nothing around it."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(concurrency + 1)
+
+    def worker() -> None:
+        conn = pymysql.connect(
+            host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", database=database, autocommit=False
+        )
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        mine: list[float] = []
+        barrier.wait()
+        while True:
+            t0 = time.perf_counter()
+            with conn.cursor() as cur:
+                cur.execute(CLAIM_SQL)
+                row = cur.fetchone()
+                if row is None:
+                    conn.commit()
+                    break
+                cur.execute(UPDATE_SQL, (row[0],))
+            conn.commit()
+            mine.append(time.perf_counter() - t0)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, name=f"bench.raw.{i}") for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, latencies
+
+
+def _client_process(url: str, token: str, threads: int, start_at: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    import socketio
+
+    clients = []
+    for _ in range(threads):
+        c = socketio.Client(reconnection=False)
+        c.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        clients.append(c)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def therapist(c: socketio.Client) -> None:
+        mine = []
+        while time.time() < start_at:
+            time.sleep(0.001)
+        while True:
+            t0 = time.perf_counter()
+            ack = c.call("therapist_confirm_next", {}, timeout=30)
+            if not ack["ok"]:
+                assert ack["error"]["code"] == "queue_empty", ack
+                break
+            mine.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=therapist, args=(c,), name=f"bench.client.{i}") for i, c in enumerate(clients)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    out.put((time.time(), latencies))
+    for c in clients:
+        c.disconnect()
+
+
+def server_loop(urls: list[str], token: str, concurrency: int) -> tuple[float, list[float]]:
+    processes = min(concurrency, 4)
+    per = [concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)]
+    out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    start_at = time.time() + 2.0 + 0.05 * concurrency  # everyone connected before the start
+    procs = [
+        mp.Process(target=_client_process, args=(urls[i % len(urls)], token, n, start_at, out))
+        for i, n in enumerate(per)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join(30)
+    end = max(r[0] for r in results)
+    return end - start_at, [lat for r in results for lat in r[1]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--claims", type=int, default=2000, help="waiting customers claimed per measurement")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes sharing the queue through Redis (scale-out)"
+    )
+    args = parser.parse_args(argv)
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"MariaDB at {MYSQL_HOST}:{MYSQL_PORT}; {args.claims} claims per row; {args.processes} server process(es)"
+    )
+    rows = []
+    with mysql_database() as url, tempfile.TemporaryDirectory() as tmp:
+        upgrade(url)
+        db = Database(url, pool_size=2, max_overflow=0)
+        people = {r["name"]: r for r in admin.load_demo(db)}
+        database = url.rsplit("/", 1)[1].split("?")[0]
+        env = {"SPA_THREADS": "96", "SPA_LOG_LEVEL": "WARNING", "SPA_DB_POOL_SIZE": "40"}
+        if args.processes > 1:
+            env |= {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": f"bench-{os.getpid()}"}
+        servers = [LiveServer(url, Path(tmp), **env).start() for _ in range(args.processes)]
+        try:
+            for n in args.concurrency:
+                fill(db, args.claims)
+                raw_s, raw_lat = raw_loop(database, n)
+                fill(db, args.claims)
+                pids = [s.proc.pid for s in servers if s.proc is not None]
+                cpu_before = sum(process_cpu_s(p) for p in pids)
+                srv_s, srv_lat = server_loop([s.url for s in servers], people["Anna"]["token"], n)
+                cpu_ms = (sum(process_cpu_s(p) for p in pids) - cpu_before) / args.claims * 1000
+                assert len(raw_lat) == len(srv_lat) == args.claims, (len(raw_lat), len(srv_lat))
+                rows.append((n, args.claims / raw_s, raw_lat, args.claims / srv_s, srv_lat, cpu_ms))
+                print(f"  measured {n} concurrent", file=sys.stderr, flush=True)
+        finally:
+            for server in servers:
+                server.stop()
+            db.dispose()
+
+    print()
+    print(
+        "| therapists | raw claims/s | raw p50 ms | raw p99 ms | server claims/s | ack p50 ms | ack p99 ms "
+        "| server CPU ms/claim | server/raw |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, raw_rate, raw_lat, srv_rate, srv_lat, cpu_ms in rows:
+        print(
+            f"| {n} | {raw_rate:,.0f} | {statistics.median(raw_lat) * 1000:.2f} | {percentile(raw_lat, 99) * 1000:.2f} "
+            f"| {srv_rate:,.0f} | {statistics.median(srv_lat) * 1000:.2f} | {percentile(srv_lat, 99) * 1000:.2f} "
+            f"| {cpu_ms:.2f} | {srv_rate / raw_rate:.2f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
