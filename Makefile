@@ -42,9 +42,7 @@ $(VENDOR_JS): package.json package-lock.json
 	cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
 run: install
-	$(PY) -m server db upgrade
-	$(PY) -m server demo --if-empty
-	$(PY) -m server run --host $(HOST) --port $(PORT)
+	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/run-demo.sh
 
 services:
 	@bash scripts/ensure-services.sh
@@ -57,10 +55,11 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check server appliance devices tests bench
-	$(VENV)/bin/mypy server/domain
+	$(VENV)/bin/mypy server/domain appliance devices
 
 bench: install services
 	$(PY) -m bench.claims
+	$(PY) -m bench.appliance
 
 clean:
-	rm -rf $(VENV) .stamp-* .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .stamp-* .pytest_cache .mypy_cache .ruff_cache test-artifacts var node_modules

@@ -116,6 +116,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
         if raw is None or raw == "":
             continue
         values[name] = _convert(var, raw, str(types[name]))
+    if "spa_address" in values:
+        # An environment file has no multi-line values: a literal \n separates the address lines.
+        values["spa_address"] = values["spa_address"].replace("\\n", "\n")
     settings = replace(Settings(), **values)
     if overrides:
         unknown = set(overrides) - set(types)

@@ -286,7 +286,9 @@ class DeskSignIn:
 
 
 def parse_desk_sign_in(payload: object) -> DeskSignIn:
-    p = _fields(payload, {"staff_token"}, set())
+    # Signing in twice is harmless, so a key is accepted (every command may carry one) and not stored.
+    p = _fields(payload, {"staff_token"}, {"idempotency_key"})
+    _key(p)
     token = _token(p, "staff_token")
     if token is None:
         raise invalid("staff_token must be a token string")

@@ -55,3 +55,9 @@ def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> No
 def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError):
         load_settings({"treads": 4}, environ={})
+
+
+def test_a_receipt_address_has_lines() -> None:
+    assert load_settings(environ={"SPA_ADDRESS": r"1 Example Street\nSpringfield"}).spa_address == (
+        "1 Example Street\nSpringfield"
+    )
