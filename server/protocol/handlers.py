@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..db.engine import DatabaseUnavailable
 from ..domain.errors import CommandError, ErrorCode
@@ -133,6 +134,8 @@ class SocketProtocol:
             return ok(spec.run(principal, args[0] if args else None))
         except CommandError as exc:
             return {"ok": False, "error": exc.to_dict()}
+        except StaleDataError:
+            return fail(ErrorCode.CONFLICT, "the transaction kept changing underneath; try again")
         except DatabaseUnavailable:
             logger.error("database unavailable during %s", name)
             return fail(ErrorCode.BUSY, "the database is not answering; try again")
