@@ -87,7 +87,9 @@ appliance_parse() {
 }
 
 appliance_validate() {
-    local token_re='^[A-Za-z0-9_.:~+/=-]+$' kv pair key action
+    # What the server issues (st_/dv_<id>_<base64url>). Nothing else: the device token also goes
+    # into the screen's address, where '+', '&' or '%' would change its meaning.
+    local token_re='^[A-Za-z0-9_-]+$' kv pair key action
     case "$ROLE" in
         kiosk | cashier | room | lobby) ;;
         "") die "--role is required: kiosk, cashier, room or lobby" ;;
@@ -95,7 +97,7 @@ appliance_validate() {
     esac
     check_server_url "$SERVER_URL"
     [[ -n "$TOKEN" ]] || die "--token is required (python -m server device add --role $ROLE --name NAME)"
-    check_word --token "$TOKEN" "$token_re" "unexpected characters in the token"
+    check_word --token "$TOKEN" "$token_re" "expected a token as printed by device add (letters, digits, _ and -)"
     check_word --heartbeat-s "$HEARTBEAT_S" '^[1-9][0-9]{0,3}$' "expected whole seconds, 1..9999"
     [[ -z "$SERVER_CA" || -f "$SERVER_CA" ]] || die "--server-ca $SERVER_CA: no such file"
     if [[ -z "$SCREEN" ]]; then
@@ -151,7 +153,8 @@ appliance_validate() {
     if [[ "$ROLE" == room ]]; then
         [[ -n "$ROOM_NUMBER" ]] || die "--room-number is required for --role room"
         check_word --room-number "$ROOM_NUMBER" '^[A-Za-z0-9-]{1,16}$' "expected up to 16 letters, digits or '-'"
-        [[ -z "$THERAPIST_TOKEN" ]] || check_word --therapist-token "$THERAPIST_TOKEN" "$token_re" "unexpected characters"
+        [[ -z "$THERAPIST_TOKEN" ]] || check_word --therapist-token "$THERAPIST_TOKEN" "$token_re" \
+            "expected a token as printed by staff add (letters, digits, _ and -)"
         parse_usb_id --buttons-usb "${BUTTONS_USB:-1189:8890}" BUTTONS
         KEYMAP_TOML=""
         IFS=, read -r -a kv <<<"$BUTTONS_KEYMAP"
@@ -346,19 +349,21 @@ role_dropin() {
 }
 
 step_kiosk_browser() {
-    [[ "$SCREEN" == yes ]] || return 0
+    if [[ "$SCREEN" != yes ]]; then
+        # No screen (any more): its address holds the device token, so it does not stay behind.
+        remove_file /etc/spa/kiosk.env
+        return 0
+    fi
     step "kiosk browser (cage + Chromium on tty1)"
-    local page
-    case "$ROLE" in
-        kiosk) page=/kiosk ;;
-        cashier) page=/cashier ;;
-        room) page=/therapist ;;
-        lobby) page=/lobby ;;
-    esac
-    printf '# Written by provisioning/provision.sh: the page the %s screen shows.\nSPA_KIOSK_URL=%s%s\n' \
-        "$ROLE" "$SERVER_URL" "$page" | put_file /etc/spa/kiosk.env 0644 root:root
+    # The page keeps its device token in the browser's storage, which lives in /run and is
+    # empty after every boot: the address gives it the token each time. It is the appliance's
+    # own token (page and daemon of one box are one device: the server relays the till's scans,
+    # print status and desk sign-in to every connection of that device). After "#", so the
+    # browser never sends it to the server; the file is a secret, like appliance.toml.
+    kiosk_env | put_file /etc/spa/kiosk.env 0640 root:spa-kiosk
     ensure_dir /opt/spa/kiosk 0755 root:root
     copy_file "$FILES_DIR/connecting.html" /opt/spa/kiosk/connecting.html 0644 root:root
+    copy_file "$FILES_DIR/with-start-page.sh" /opt/spa/kiosk/with-start-page 0755 root:root
     copy_file "$FILES_DIR/pam-spa-kiosk" /etc/pam.d/spa-kiosk 0644 root:root
     # No blanking: the kiosk's attract mode is its screen saver, and the lobby display
     # must stay visible. cage itself never blanks; this keeps the console from blanking
@@ -375,6 +380,23 @@ step_kiosk_browser() {
     else
         disable_unit getty@tty1.service
     fi
+}
+
+# kiosk_env: /etc/spa/kiosk.env, the address the screen opens (SPA_KIOSK_URL), token included.
+kiosk_env() {
+    local page
+    case "$ROLE" in
+        kiosk) page=/kiosk ;;
+        cashier) page=/cashier ;;
+        room) page="/therapist?room=$ROOM_NUMBER" ;;
+        lobby)
+            page=/lobby
+            [[ "$ANNOUNCE" != true ]] || page="/lobby?announce=1"
+            ;;
+    esac
+    echo "# Written by provisioning/provision.sh: the page the $ROLE screen shows, with its device"
+    echo "# token after \"#\" (never sent to the server). Secret: root and spa-kiosk only."
+    echo "SPA_KIOSK_URL=$SERVER_URL$page#token=$TOKEN"
 }
 
 step_server_ca() {

@@ -42,6 +42,16 @@ def provision(
     return result
 
 
+def kiosk_url(root: Path) -> str:
+    """SPA_KIOSK_URL as systemd's EnvironmentFile= reads it: the value after "=", verbatim when it
+    holds no quotes, backslashes or blanks ("#" inside a value is no comment for systemd)."""
+    lines = [line for line in (root / "etc/spa/kiosk.env").read_text().splitlines() if not line.startswith("#")]
+    assert len(lines) == 1 and lines[0].startswith("SPA_KIOSK_URL="), lines
+    url = lines[0].split("=", 1)[1]
+    assert not set(url) & set("\"'\\ \t$`"), url
+    return url
+
+
 Entry = tuple[str, int, int, int, int, str]
 
 

@@ -3,12 +3,26 @@ contents, what it would run, idempotency, and argument checks."""
 
 from __future__ import annotations
 
+import base64
+import stat
+import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from .conftest import APPLIANCE_ARGS, REPO, SERVER_URL, TOKEN, Provisioned, parse_unit, provision, snapshot, value
+from .conftest import (
+    APPLIANCE_ARGS,
+    REPO,
+    SERVER_URL,
+    TOKEN,
+    Provisioned,
+    kiosk_url,
+    parse_unit,
+    provision,
+    snapshot,
+    value,
+)
 
 ROLES = ("kiosk", "cashier", "room", "lobby", "server")
 CHANGE_WORDS = ("wrote ", "created ", "removed ", "linked ", "generated ")
@@ -36,8 +50,9 @@ COMMON_FILES = {
 }
 SCREEN_FILES = {
     "/etc/systemd/system/spa-kiosk-browser.service": 0o644,
-    "/etc/spa/kiosk.env": 0o644,
+    "/etc/spa/kiosk.env": 0o640,  # the screen's address holds the device token
     "/opt/spa/kiosk/connecting.html": 0o644,
+    "/opt/spa/kiosk/with-start-page": 0o755,
     "/etc/pam.d/spa-kiosk": 0o644,
     "/etc/tmpfiles.d/spa-kiosk.conf": 0o644,
 }
@@ -57,8 +72,15 @@ def test_appliance_files_and_modes(provisioned: dict[str, Provisioned], role: st
     for path, mode in expected.items():
         assert p.mode(path) == mode, path
     assert p.mode("/etc/spa") == 0o755
-    # The config holds the device token: readable by root and the daemon's group only.
+    # The config holds the device token: readable by root and the daemon's group only; so does
+    # the screen's address, readable by root and the browser's group only.
     assert "chown root:spa-appliance /etc/spa/appliance.toml" in p.would_run()
+    assert ("chown root:spa-kiosk /etc/spa/kiosk.env" in p.would_run()) == (role != "room")
+    # The users exist before the files are given to them.
+    cmds = p.would_run()
+    for user in ("spa-appliance", "spa-kiosk") if role != "room" else ("spa-appliance",):
+        useradd = next(i for i, c in enumerate(cmds) if c.startswith("useradd") and c.endswith(f" {user}"))
+        assert useradd < next(i for i, c in enumerate(cmds) if c.startswith(f"chown root:{user} "))
 
 
 @pytest.mark.parametrize("role", ["kiosk", "cashier", "room", "lobby"])
@@ -139,13 +161,45 @@ def test_watchdog_and_journald_spare_the_sd_card(provisioned: dict[str, Provisio
 
 
 @pytest.mark.parametrize(("role", "page"), [("kiosk", "/kiosk"), ("cashier", "/cashier"), ("lobby", "/lobby")])
-def test_kiosk_browser_points_at_the_roles_page(provisioned: dict[str, Provisioned], role: str, page: str) -> None:
+def test_kiosk_browser_opens_the_roles_page_with_the_device_token(
+    provisioned: dict[str, Provisioned], role: str, page: str
+) -> None:
+    # The browser's storage is empty at every start: the address itself carries the token,
+    # after "#" (never sent to the server), and it is the appliance's own device token.
     p = provisioned[role]
-    env = [line for line in p.read("/etc/spa/kiosk.env").splitlines() if not line.startswith("#")]
-    assert env == [f"SPA_KIOSK_URL={SERVER_URL}{page}"]
+    assert kiosk_url(p.root) == f"{SERVER_URL}{page}#token={TOKEN}"
+    assert tomllib.loads(p.read("/etc/spa/appliance.toml"))["token"] == TOKEN
     assert "pam_systemd.so" in p.read("/etc/pam.d/spa-kiosk")
     assert "w /sys/module/kernel/parameters/consoleblank - - - - 0" in p.read("/etc/tmpfiles.d/spa-kiosk.conf")
     assert p.read("/opt/spa/kiosk/connecting.html") == (REPO / "provisioning/files/connecting.html").read_text()
+    assert p.read("/opt/spa/kiosk/with-start-page") == (REPO / "provisioning/files/with-start-page.sh").read_text()
+
+
+def test_lobby_with_announcements_says_so_in_its_address(tmp_path: Path) -> None:
+    provision(*APPLIANCE_ARGS["lobby"], "--announce", root=tmp_path)
+    assert kiosk_url(tmp_path) == f"{SERVER_URL}/lobby?announce=1#token={TOKEN}"
+    assert tomllib.loads((tmp_path / "etc/spa/appliance.toml").read_text())["lobby"] == {"announce": True}
+
+
+def test_start_page_gets_the_address_through_a_private_file(tmp_path: Path) -> None:
+    """with-start-page as the unit runs it: it writes the start page and the address into the
+    runtime directory (owner only) and runs the browser without the address in its environment."""
+    root, run = tmp_path / "root", tmp_path / "run"
+    provision(*APPLIANCE_ARGS["cashier"], root=root)
+    run.mkdir(mode=0o700)
+    url = kiosk_url(root)
+    env = {"PATH": "/usr/bin:/bin", "RUNTIME_DIRECTORY": str(run), "SPA_KIOSK_URL": url}
+    result = subprocess.run(
+        [root / "opt/spa/kiosk/with-start-page", "env"], env=env, capture_output=True, text=True, timeout=30, check=True
+    )
+    assert "SPA_KIOSK_URL" not in result.stdout and TOKEN not in result.stdout
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in run.iterdir()} == {
+        "connecting.html": 0o600,
+        "kiosk-url.js": 0o600,
+    }
+    assert (run / "connecting.html").read_text() == (root / "opt/spa/kiosk/connecting.html").read_text()
+    script = (run / "kiosk-url.js").read_text()
+    assert script == f'window.spaKioskUrlBase64 = "{base64.b64encode(url.encode()).decode()}";\n'
 
 
 # Idempotency -----------------------------------------------------------------------
@@ -161,7 +215,7 @@ def test_second_run_changes_nothing(provisioned: dict[str, Provisioned], role: s
     assert second.rstrip().endswith("provision: done (0 paths changed)")
 
 
-def test_a_new_token_rewrites_only_the_config_and_restarts_only_the_daemon(tmp_path: Path) -> None:
+def test_a_new_token_rewrites_config_and_address_and_restarts_daemon_and_browser(tmp_path: Path) -> None:
     args = APPLIANCE_ARGS["kiosk"]
     provision(*args, root=tmp_path)
     before = snapshot(tmp_path)
@@ -171,10 +225,12 @@ def test_a_new_token_rewrites_only_the_config_and_restarts_only_the_daemon(tmp_p
     # (etc/spa itself changes too: the new file replaced the old one in it.)
     assert {k for k in before if before[k] != after[k] and before[k][0] != "dir"} == {
         "etc/spa/appliance.toml",
+        "etc/spa/kiosk.env",
         "etc/spa/provision.args",
     }
+    assert kiosk_url(tmp_path) == f"{SERVER_URL}/kiosk#token=dv_9_new"
     assert "systemctl restart spa-appliance.service" in result.stdout
-    assert "systemctl restart spa-kiosk-browser.service" not in result.stdout
+    assert "systemctl restart spa-kiosk-browser.service" in result.stdout
     assert "udevadm" not in result.stdout
 
 
@@ -183,6 +239,8 @@ def test_reprovisioning_a_kiosk_as_a_room_box_removes_the_browser(tmp_path: Path
     result = provision(*APPLIANCE_ARGS["room"], root=tmp_path)
     assert "removed /etc/systemd/system/spa-kiosk-browser.service" in result.stdout
     assert not (tmp_path / "etc/systemd/system/spa-kiosk-browser.service").exists()
+    # The screen's address held the token: it does not stay behind.
+    assert not (tmp_path / "etc/spa/kiosk.env").exists()
     assert "spa-buttons" in (tmp_path / "etc/udev/rules.d/70-spa-appliance.rules").read_text()
 
 
@@ -270,7 +328,8 @@ def test_room_with_screen_therapist_token_and_keymap(tmp_path: Path) -> None:
     assert config["server_url"] == "http://10.0.0.2:8080"
     assert config["room"] == {"number": "12", "therapist_token": "st_abc"}
     assert config["devices"]["buttons"]["keymap"] == {"KEY_A": "next", "KEY_B": "finish"}
-    assert "SPA_KIOSK_URL=http://10.0.0.2:8080/therapist" in (tmp_path / "etc/spa/kiosk.env").read_text()
+    # The room's page, for this room, with the box's device token.
+    assert kiosk_url(tmp_path) == f"http://10.0.0.2:8080/therapist?room=12#token={TOKEN}"
 
 
 def test_server_ca_is_trusted_by_daemon_and_browser(tmp_path: Path) -> None:
@@ -304,6 +363,9 @@ BASE = ["appliance", "--server", SERVER_URL, "--token", TOKEN]
         (["appliance", "--role", "kiosk", "--server", "spa.lan", "--token", TOKEN], "expected http(s)://HOST"),
         (["appliance", "--role", "kiosk", "--server", SERVER_URL], "--token is required"),
         ([*BASE, "--role", "kiosk", "--token"], "--token needs a value"),
+        # The token goes into the screen's address, where "+" would read as a space.
+        ([*BASE[:-1], "dv_3_a+b/c=", "--role", "kiosk"], "--token 'dv_3_a+b/c=': expected a token"),
+        ([*BASE, "--role", "room", "--room-number", "3", "--therapist-token", "st_1_x&y"], "--therapist-token"),
         ([*BASE, "--role", "cashier", "--printer-usb", "04b8"], "--printer-usb 04b8: expected VID:PID"),
         ([*BASE, "--role", "cashier", "--scanner-usb", "zzzz:0001"], "--scanner-usb zzzz:0001: expected VID:PID"),
         ([*BASE, "--role", "cashier", "--printer-usb", "04b8:0202", "--printer-host", "p"], "give one of"),

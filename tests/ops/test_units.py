@@ -4,6 +4,8 @@ verify` on every unit as provisioned for every role, and `systemd-analyze securi
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,7 @@ def test_appliance_unit_watchdog_and_restart() -> None:
     assert value(u, "Service", "WatchdogSec") == "30s"
     assert value(u, "Service", "Restart") == "always"
     assert value(u, "Service", "RestartSec") == "5s"
+    assert value(u, "Service", "RestartPreventExitStatus") == "2"  # a bad config: see below
     assert value(u, "Unit", "StartLimitIntervalSec") == "10min"
     assert value(u, "Unit", "StartLimitBurst") == "20"
     assert value(u, "Service", "ExecStart") == "/opt/spa/venv/bin/python -m appliance --config /etc/spa/appliance.toml"
@@ -100,12 +103,35 @@ def test_appliance_unit_watchdog_and_restart() -> None:
     assert values(u, "Service", "SupplementaryGroups") == []
 
 
+def test_appliance_is_not_restarted_on_the_exit_status_of_a_bad_config(tmp_path: Path) -> None:
+    """RestartPreventExitStatus= names the status the daemon really exits with on a bad config,
+    after one line saying what is wrong (what `journalctl -u spa-appliance` then shows)."""
+    config = tmp_path / "appliance.toml"
+    config.write_text('role = "sauna"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert str(result.returncode) == value(unit("spa-appliance.service"), "Service", "RestartPreventExitStatus")
+    assert result.stderr.startswith("appliance: config error: ") and len(result.stderr.splitlines()) == 1
+    # Anything else (a crash: status 1) is still restarted.
+    assert "1" not in value(unit("spa-appliance.service"), "Service", "RestartPreventExitStatus").split()
+
+
 def test_kiosk_browser_unit() -> None:
     u = unit("spa-kiosk-browser.service")
     exec_start = value(u, "Service", "ExecStart").split()
-    assert exec_start[:3] == ["/usr/bin/cage", "--", "/usr/bin/chromium"]
+    assert exec_start[:4] == ["/opt/spa/kiosk/with-start-page", "/usr/bin/cage", "--", "/usr/bin/chromium"]
     assert {"--kiosk", "--ozone-platform=wayland", "--noerrdialogs"} <= set(exec_start)
-    assert exec_start[-1] == "file:///opt/spa/kiosk/connecting.html#${SPA_KIOSK_URL}"
+    # The address holds the device token: it reaches the page through a file in the private
+    # runtime directory, never on the command line (which `ps` shows every local user).
+    assert exec_start[-1] == "file:///run/spa-kiosk/connecting.html"
+    assert not [arg for arg in exec_start if "SPA_KIOSK_URL" in arg or "token" in arg]
+    assert value(u, "Service", "RuntimeDirectoryMode") == "0700"
     assert value(u, "Service", "EnvironmentFile") == "/etc/spa/kiosk.env"
     assert value(u, "Service", "User") == "spa-kiosk"
     assert value(u, "Service", "TTYPath") == "/dev/tty1"
