@@ -20,17 +20,14 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pymysql
-from sqlalchemy import insert, text
 
 from server.db.engine import Database
 from server.db.migrate import upgrade
-from server.db.models import Transaction
 from server.service import admin
-from tests.support import MYSQL_HOST, MYSQL_PORT, REDIS_URL, LiveServer, mysql_database
+from tests.support import MYSQL_HOST, MYSQL_PORT, REDIS_URL, LiveServer, fill_waiting, mysql_database
 
 CLAIM_SQL = (
     "SELECT id FROM transactions WHERE status = 'pending_therapist' "
@@ -44,25 +41,7 @@ UPDATE_SQL = (
 
 def fill(db: Database, n: int) -> None:
     """n waiting customers; anything left from the previous run is cleared first."""
-    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
-    with db.write() as s:
-        for table in ("audit_log", "idempotency_keys", "transaction_items", "transactions"):
-            s.execute(text(f"DELETE FROM {table}"))
-        rows = [
-            {
-                "business_day": start.date(),
-                "code": f"B-{i:05d}",
-                "customer_name": f"Guest {i}",
-                "status": "pending_therapist",
-                "queue_key": start + timedelta(microseconds=i),
-                "total_cents": 4500,
-                "total_minutes": 60,
-                "row_version": 1,
-                "created_at": start,
-            }
-            for i in range(n)
-        ]
-        s.execute(insert(Transaction), rows)
+    fill_waiting(db, n, clear=True)
 
 
 def process_cpu_s(pid: int) -> float:

@@ -275,3 +275,35 @@ def _close_transport(client: socketio.Client) -> None:
     if ws is not None:
         ws.close()
         ws.shutdown()  # close() returns early on an already-dead socket without closing it
+
+
+def fill_waiting(db: Any, n: int, status: str = "pending_therapist", *, clear: bool = False) -> list[int]:
+    """n transactions in `status`, inserted in one statement (the kiosk path is tested elsewhere),
+    an hour old and a millisecond apart; their ids in queue order. `clear` first empties the queue."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, select, text
+
+    from server.db.models import Transaction
+
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    rows = [
+        {
+            "business_day": start.date(),
+            "code": f"Q-{i:05d}",
+            "customer_name": f"Guest {i}",
+            "status": status,
+            "queue_key": start + timedelta(milliseconds=i),
+            "total_cents": 4500,
+            "total_minutes": 60,
+            "row_version": 1,
+            "created_at": start,
+        }
+        for i in range(n)
+    ]
+    with db.write() as s:
+        if clear:
+            for table in ("audit_log", "idempotency_keys", "transaction_items", "transactions"):
+                s.execute(text(f"DELETE FROM {table}"))
+        s.execute(insert(Transaction), rows)
+        return list(s.scalars(select(Transaction.id).order_by(Transaction.queue_key)))

@@ -7,11 +7,10 @@ import sqlite3
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from server.db.engine import Database
 from server.db.models import Service, Transaction, TransactionItem
@@ -20,31 +19,14 @@ from server.domain.status import TxnStatus
 from server.protocol import schema
 from server.service.principals import Principal
 from server.service.queue import QueueService
+from tests.support import fill_waiting
 
 WAITING = 1000
 CLAIMERS = 32
 
 
 def fill_queue(db: Database, n: int, status: TxnStatus = TxnStatus.PENDING_THERAPIST) -> list[int]:
-    """n waiting transactions, inserted in bulk (the kiosk path is tested elsewhere)."""
-    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
-    rows = [
-        {
-            "business_day": start.date(),
-            "code": f"Q-{i:05d}",
-            "customer_name": f"Guest {i}",
-            "status": status.value,
-            "queue_key": start + timedelta(milliseconds=i),
-            "total_cents": 4500,
-            "total_minutes": 60,
-            "row_version": 1,
-            "created_at": start,
-        }
-        for i in range(n)
-    ]
-    with db.write() as s:
-        s.execute(insert(Transaction), rows)
-        return list(s.scalars(select(Transaction.id).order_by(Transaction.queue_key)))
+    return fill_waiting(db, n, status.value)
 
 
 def claim_all(service: QueueService, claim: Any, actors: list[Principal]) -> list[list[int]]:
