@@ -15,8 +15,8 @@ from tests.appliance.harness import ApplianceProcess, Spa, appliance_config, per
 from tests.support import wait_until
 
 STALL_S = 10.0  # the printer's status_timeout_s: each status request then blocks the printer thread this long
-SCANS = 100
-SCAN_EVERY_S = 0.04
+SCANS = 200  # p99 of 200 is the third-worst: one hiccup of the shared machine does not decide it
+SCAN_EVERY_S = 0.03
 
 
 def test_scans_reach_the_server_while_the_printer_hangs(

@@ -76,13 +76,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        yield b
-        b.close()
+def browser(chromium: object) -> object:
+    return chromium  # the run's one Chromium (tests/conftest.py)
 
 
 def test_waits_for_the_server_then_opens_the_page(browser: object) -> None:
