@@ -46,11 +46,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        import sys
-
         from .app import create_app
-
-        sys.setswitchinterval(float(__import__("os").environ.get("SPA_SWITCH_S", "0.005")))
 
         # Built in the worker (after fork), so its threads and connections belong to it.
         return create_app({"host": self.settings.host, "port": self.settings.port})
