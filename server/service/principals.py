@@ -117,16 +117,13 @@ def lookup_token(session: Session, token: str, now: datetime | None = None) -> P
         now = now or datetime.now(UTC).replace(tzinfo=None)
         if signed_in is None or signed_in.expires_at <= now or not token_matches(token, signed_in.token_hash):
             return None
-        kind, row_id = "staff", signed_in.staff_id
-    elif not token_matches(token, _stored_hash(session, kind, row_id)):
-        return None
-    row: Staff | Device | None = session.get(Staff if kind == "staff" else Device, row_id)
+        row: Staff | Device | None = session.get(Staff, signed_in.staff_id)
+        kind = "staff"
+    else:
+        row = session.get(Staff if kind == "staff" else Device, row_id)
+        # Compare against something even for a missing row, so both paths take the same time.
+        if not token_matches(token, row.token_hash if row is not None else "0" * 64):
+            return None
     if row is None or not row.active:
         return None
     return Principal(kind, row.id, row.role, row.name)
-
-
-def _stored_hash(session: Session, kind: str, row_id: int) -> str:
-    row: Staff | Device | None = session.get(Staff if kind == "staff" else Device, row_id)
-    # Compare against something even for a missing row, so both paths take the same time.
-    return row.token_hash if row is not None else "0" * 64
