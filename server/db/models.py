@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..domain.status import TxnStatus
 
@@ -135,10 +135,6 @@ class Transaction(Base):
     paid_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
 
-    items: Mapped[list[TransactionItem]] = relationship(
-        back_populates="transaction", order_by="TransactionItem.id", lazy="raise"
-    )
-
     __mapper_args__ = {"version_id_col": row_version}
 
 
@@ -159,8 +155,6 @@ class TransactionItem(Base):
     duration_min: Mapped[int] = mapped_column(Integer)
     added_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
-
-    transaction: Mapped[Transaction] = relationship(back_populates="items")
 
 
 class Payment(Base):
