@@ -10,14 +10,13 @@ import os
 from collections.abc import Callable
 
 from devices.base import DeviceError, DeviceState, ReceiptPrinterDevice
-from devices.registry import build_device
 
 from .config import ApplianceConfig, DeviceSpec
 
 
 def check_device(spec: DeviceSpec) -> tuple[bool, str]:
     """Open the device once and close it again: (usable, what was found)."""
-    device = build_device(spec.name, spec.settings)
+    device = spec.factory(spec.name, spec.settings)
     try:
         device.open()
         health = device.health()

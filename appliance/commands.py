@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from common.wire import Limits
 from devices.base import ButtonEvent, InputEvent, ScanEvent, TouchActivity
 
 from .config import Role, RoomSettings
 
 STAFF_BADGE = re.compile(r"^st_[1-9][0-9]{0,9}_[A-Za-z0-9_\-]{20,100}$")  # a staff token as a barcode
-TICKET_CODE = re.compile(r"^[A-Za-z]{1,3}-?\d{1,3}$")  # "A-042", "a42"
+TICKET_CODE = re.compile(Limits.TICKET_CODE)  # "A-042", "a42"
 
 
 class Resolve(StrEnum):

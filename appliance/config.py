@@ -3,12 +3,15 @@
 Every problem is reported as one ``ConfigError`` naming the key and what was expected, e.g.
 ``devices.printer.port = 0: must be at least 1``. Unknown keys are refused (they are usually typos);
 the tables and devices of other roles are accepted and ignored with a warning, so one file can
-describe a box that changes role.
+describe a box that changes role. The keys are read with the house's one table reader
+(``devices/config.py``); names and limits the server checks too come from ``common/wire.py``.
+
+The virtual device kinds (``devices/virtual/kinds.py``) are refused unless the caller opts in
+(``allow_virtual``): ``python -m appliance`` does with ``SPA_ALLOW_VIRTUAL_DEVICES=1``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,14 +22,17 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.wire import DEVICE_NAME_RE, Limits
 from devices.base import DeviceMisconfigured
-from devices.registry import build_device
+from devices.config import TableReader
+from devices.registry import KINDS, DeviceFactory, build_device
+from devices.virtual.kinds import VIRTUAL_KINDS, with_virtual_kinds
 
 from .errors import ConfigError
 
 DEFAULT_STATE_DIR = "/var/lib/spa-appliance"
-DEVICE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")  # what the server accepts in heartbeats
-MAX_DEVICES = 15  # the server's heartbeat limit is 16, one of which reports the outbox
+ALLOW_VIRTUAL_ENV = "SPA_ALLOW_VIRTUAL_DEVICES"  # "1": accept the virtual kinds (tests, demos)
+MAX_DEVICES = Limits.MAX_DEVICES - 1  # a heartbeat's entries, one of which reports the outbox
 RESERVED_NAMES = frozenset({"outbox"})
 ROOM_NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,16}$")  # as provisioning checks it; the server takes up to 32
 ROOM_ACTIONS = ("next", "start", "finish", "release")
@@ -54,6 +60,9 @@ class DeviceSpec:
     name: str
     kind: str
     settings: Mapping[str, Any]  # the device's TOML table, read-only; built again for each thread
+    # Builds the device from (name, settings): the kind's driver from the registry the config was
+    # read with, so a thread never builds a kind the config would have refused.
+    factory: DeviceFactory = build_device
 
     @property
     def is_printer(self) -> bool:
@@ -134,77 +143,21 @@ def _redact(token: str) -> str:
     return token[:5] + "…" if len(token) > 5 else token
 
 
-class _Table:
-    """One TOML table, read key by key; ``finish()`` refuses the keys nobody asked for."""
+def _reader(name: str, data: Mapping[str, Any]) -> TableReader:
+    """A table of this file: errors are ``ConfigError``s, values shown as TOML spells them."""
+    return TableReader(name, data, error=ConfigError, show=_show)
 
-    def __init__(self, prefix: str, data: Mapping[str, Any]) -> None:
-        self.prefix = prefix
-        self.data = data
-        self.read: set[str] = set()
 
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def error(self, name: str, message: str, *, shown: str | None = None) -> ConfigError:
-        value = shown if shown is not None else _show(self.data.get(name))
-        return ConfigError(f"{self.key(name)} = {value}: {message}")
-
-    def missing(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.key(name)}: missing; {message}")
-
-    def get(self, name: str) -> Any:
-        self.read.add(name)
-        return self.data.get(name)
-
-    def string(self, name: str, *, required: str | None = None, default: str | None = None) -> str | None:
-        value = self.get(name)
-        if value is None:
-            if required is not None:
-                raise self.missing(name, required)
-            return default
-        if not isinstance(value, str):
-            raise self.error(name, "must be a string")
-        if not value.strip():
-            raise self.error(name, "must not be empty")
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(name, "must be true or false")
-        return value
-
-    def seconds(self, name: str, default: float, lo: float, hi: float) -> float:
-        value = self.get(name)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.error(name, "must be a number of seconds")
-        if not lo <= value <= hi:
-            raise self.error(name, f"must be between {lo:g} and {hi:g}")
-        return float(value)
-
-    def table(self, name: str) -> Mapping[str, Any] | None:
-        value = self.get(name)
-        if value is not None and not isinstance(value, Mapping):
-            raise self.error(name, "must be a table")
-        return value
-
-    def finish(self, known: str = "") -> None:
-        unknown = sorted(set(self.data) - self.read)
-        if unknown:
-            names = ", ".join(sorted(self.read))
-            raise ConfigError(f"{self.key(unknown[0])}: unknown key{known} (known keys: {names})")
+def _seconds(t: TableReader, key: str, default: float, lo: float, hi: float) -> float:
+    value: float = t.get_float(key, default, min=lo, max=hi, noun="a number of seconds")
+    return value
 
 
 # --- the sections -----------------------------------------------------------------------------------
 
 
-def _server_url(top: _Table) -> str:
-    url = top.string("server_url", required="the server's address, e.g. https://spa.example.lan")
-    assert url is not None
+def _server_url(top: TableReader) -> str:
+    url: str = top.get_str("server_url", missing="the server's address, e.g. https://spa.example.lan")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise top.error("server_url", "must be an http:// or https:// address like https://spa.example.lan")
@@ -215,12 +168,11 @@ def _server_url(top: _Table) -> str:
     return url.rstrip("/")
 
 
-def _token(top: _Table) -> str:
-    token = top.string("token", required="the device token from `python -m server device add`")
-    assert token is not None
+def _token(top: TableReader) -> str:
+    token: str = top.get_str("token", missing="the device token from `python -m server device add`")
     shown = _show(_redact(token))
-    if any(ch.isspace() for ch in token) or len(token) > 200:
-        raise top.error("token", "must be one word of at most 200 characters", shown=shown)
+    if any(ch.isspace() for ch in token) or len(token) > Limits.MAX_TOKEN:
+        raise top.error("token", f"must be one word of at most {Limits.MAX_TOKEN} characters", shown=shown)
     if not token.startswith("dv_"):
         raise top.error(
             "token", "must be a device token (dv_<id>_<secret>) from `python -m server device add`", shown=shown
@@ -228,22 +180,21 @@ def _token(top: _Table) -> str:
     return token
 
 
-def _state_dir(top: _Table) -> Path:
-    value = top.string("state_dir", default=DEFAULT_STATE_DIR)
-    assert value is not None
+def _state_dir(top: TableReader) -> Path:
+    value: str = top.get_str("state_dir", DEFAULT_STATE_DIR)
     if not value.startswith("/"):
         raise top.error("state_dir", "must be an absolute path such as /var/lib/spa-appliance")
     return Path(value)
 
 
 def _room(data: Mapping[str, Any]) -> RoomSettings:
-    t = _Table("room.", data)
+    t = _reader("room", data)
     number = t.get("number")
     if number is None:
         raise t.missing("number", 'the room number the therapist works in, e.g. "3"')
     if not isinstance(number, str) or not ROOM_NUMBER.match(number):
         raise t.error("number", "must be a string of 1-16 letters, digits or '-', e.g. \"3\"")
-    token = t.string("therapist_token")
+    token: str | None = t.get_str("therapist_token", None)
     if token is not None and (not token.startswith("st_") or any(ch.isspace() for ch in token)):
         raise t.error("therapist_token", "must be a staff token (st_<id>_<secret>)", shown=_show(_redact(token)))
     t.finish()
@@ -251,22 +202,22 @@ def _room(data: Mapping[str, Any]) -> RoomSettings:
 
 
 def _cashier(data: Mapping[str, Any], devices: Mapping[str, DeviceSpec]) -> CashierSettings:
-    t = _Table("cashier.", data)
-    printer = t.string("printer")
+    t = _reader("cashier", data)
+    printer: str | None = t.get_str("printer", None)
     if printer is not None:
         spec = devices.get(printer)
         if spec is None:
             raise t.error("printer", f"no [devices.{printer}] table in this file")
         if not spec.is_printer:
             raise t.error("printer", f"devices.{printer} is a {spec.kind}, not a printer")
-    drawer = t.boolean("drawer", True)
+    drawer: bool = t.get_bool("drawer", True)
     t.finish()
     return CashierSettings(printer, drawer)
 
 
 def _lobby(data: Mapping[str, Any]) -> LobbySettings:
-    t = _Table("lobby.", data)
-    announce = t.boolean("announce", False)
+    t = _reader("lobby", data)
+    announce: bool = t.get_bool("announce", False)
     t.finish()
     return LobbySettings(announce)
 
@@ -274,29 +225,35 @@ def _lobby(data: Mapping[str, Any]) -> LobbySettings:
 def _daemon(data: Mapping[str, Any] | None) -> DaemonSettings:
     if data is None:
         return DaemonSettings()
-    t = _Table("daemon.", data)
+    t = _reader("daemon", data)
     settings = DaemonSettings(
-        ack_timeout_s=t.seconds("ack_timeout_s", DaemonSettings.ack_timeout_s, 0.5, 120),
-        stall_after_s=t.seconds("stall_after_s", DaemonSettings.stall_after_s, 1, 600),
-        reopen_max_s=t.seconds("reopen_max_s", DaemonSettings.reopen_max_s, 0.5, 300),
-        stop_flush_s=t.seconds("stop_flush_s", DaemonSettings.stop_flush_s, 0, 15),
+        ack_timeout_s=_seconds(t, "ack_timeout_s", DaemonSettings.ack_timeout_s, 0.5, 120),
+        stall_after_s=_seconds(t, "stall_after_s", DaemonSettings.stall_after_s, 1, 600),
+        reopen_max_s=_seconds(t, "reopen_max_s", DaemonSettings.reopen_max_s, 0.5, 300),
+        stop_flush_s=_seconds(t, "stop_flush_s", DaemonSettings.stop_flush_s, 0, 15),
     )
     t.finish()
     return settings
 
 
-def _device_specs(data: Mapping[str, Any] | None) -> dict[str, DeviceSpec]:
+def _device_specs(data: Mapping[str, Any] | None, kinds: Mapping[str, DeviceFactory]) -> dict[str, DeviceSpec]:
     specs: dict[str, DeviceSpec] = {}
     for name, settings in (data or {}).items():
-        if not DEVICE_NAME.match(name):
+        if not DEVICE_NAME_RE.match(name):
             raise ConfigError(f"devices.{name}: a device name is 1-40 letters, digits, '_', '.' or '-'")
         if name in RESERVED_NAMES:
             raise ConfigError(f"devices.{name}: the name is reserved (the heartbeat reports the outbox under it)")
+        kind = settings.get("kind") if isinstance(settings, Mapping) else None
+        if isinstance(kind, str) and kind in VIRTUAL_KINDS and kind not in kinds:
+            raise ConfigError(
+                f"devices.{name}.kind = {_show(kind)}: a virtual device, for tests and the demo only; "
+                f"a production config takes one of {', '.join(KINDS)} (to run it anyway: {ALLOW_VIRTUAL_ENV}=1)"
+            )
         try:
-            build_device(name, settings)  # checks kind and keys; opens nothing
+            build_device(name, settings, kinds)  # checks kind and keys; opens nothing
         except DeviceMisconfigured as exc:
             raise ConfigError(f"devices.{exc}") from None
-        specs[name] = DeviceSpec(name, settings["kind"], MappingProxyType(dict(settings)))
+        specs[name] = DeviceSpec(name, settings["kind"], MappingProxyType(dict(settings)), kinds[settings["kind"]])
     if len(specs) > MAX_DEVICES:
         raise ConfigError(f"devices: {len(specs)} devices; at most {MAX_DEVICES}")
     return specs
@@ -310,9 +267,10 @@ def _check_keymap(spec: DeviceSpec) -> None:
             )
 
 
-def parse_config(data: Mapping[str, Any], path: Path) -> ApplianceConfig:
-    """The config from a parsed TOML document. Raises ``ConfigError``."""
-    top = _Table("", data)
+def parse_config(data: Mapping[str, Any], path: Path, *, allow_virtual: bool = False) -> ApplianceConfig:
+    """The config from a parsed TOML document. Raises ``ConfigError``. ``allow_virtual``: accept
+    the virtual device kinds too (tests and demos)."""
+    top = _reader("", data)
     role_value = top.get("role")
     if role_value is None:
         raise top.missing("role", "one of kiosk, cashier, room, lobby")
@@ -322,10 +280,11 @@ def parse_config(data: Mapping[str, Any], path: Path) -> ApplianceConfig:
     server_url = _server_url(top)
     token = _token(top)
     state_dir = _state_dir(top)
-    heartbeat_s = top.seconds("heartbeat_s", 15.0, 1, 9999)
-    specs = _device_specs(top.table("devices"))
+    heartbeat_s = _seconds(top, "heartbeat_s", 15.0, 1, 9999)
+    kinds = with_virtual_kinds() if allow_virtual else KINDS
+    specs = _device_specs(top.get_table("devices", None, allow_empty=True), kinds)
     warnings: list[str] = []
-    sections = {r: top.table(r.value) for r in (Role.ROOM, Role.CASHIER, Role.LOBBY)}
+    sections = {r: top.get_table(r.value, None, allow_empty=True) for r in (Role.ROOM, Role.CASHIER, Role.LOBBY)}
     for other, section in sections.items():
         if section is not None and other is not role:
             warnings.append(f"[{other.value}]: ignored, this appliance's role is {role.value}")
@@ -338,7 +297,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> ApplianceConfig:
         cashier = _cashier(sections[Role.CASHIER] or {}, specs)
     elif role is Role.LOBBY:
         lobby = _lobby(sections[Role.LOBBY] or {})
-    daemon = _daemon(top.table("daemon"))
+    daemon = _daemon(top.get_table("daemon", None, allow_empty=True))
     top.finish()
 
     used: list[DeviceSpec] = []
@@ -372,7 +331,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> ApplianceConfig:
     )
 
 
-def load_config(path: Path) -> ApplianceConfig:
+def load_config(path: Path, *, allow_virtual: bool = False) -> ApplianceConfig:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -383,4 +342,4 @@ def load_config(path: Path) -> ApplianceConfig:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, path)
+    return parse_config(data, path, allow_virtual=allow_virtual)

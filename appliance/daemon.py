@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from common.sdnotify import Notifier
+
 from . import SOFTWARE
 from .config import ApplianceConfig, DeviceSpec, Role
 from .messages import JobsArrived, NetMessage
@@ -24,7 +26,6 @@ from .outbox import Outbox
 from .printer import PrinterWorker
 from .printstore import PrintJobs
 from .reader import InputReader
-from .sdnotify import Notifier
 from .store import prepare
 from .supervisor import Supervisor, Worker
 

@@ -22,7 +22,6 @@ from devices.base import (
     JobResult,
     ReceiptPrinterDevice,
 )
-from devices.registry import build_device
 
 from .config import CashierSettings, DeviceSpec
 from .messages import HealthChanged, JobsArrived, NetMessage, PrintResultsRecorded
@@ -46,10 +45,10 @@ class PrinterWorker:
         open_jobs: Callable[[], PrintJobs],
         inbox: queue.Queue[JobsArrived],
         net_inbox: queue.Queue[NetMessage],
-        make_device: Callable[[str, Mapping[str, Any]], object] = build_device,
+        make_device: Callable[[str, Mapping[str, Any]], object] | None = None,
     ) -> None:
         self.device = spec.name
-        self._make_device = make_device
+        self._make_device = make_device or spec.factory  # a test passes its own
         self.thread_name = f"{spec.name}.worker"
         self._spec = spec
         self._cashier = cashier

@@ -1,5 +1,9 @@
 """The server's side of the wire, as pure functions: what an acknowledgement means for the outbox,
-a ``print_receipt`` payload → a print job (money as exact integer cents), the heartbeat payload."""
+a ``print_receipt`` payload → a print job (money as exact integer cents), the heartbeat payload.
+
+Error codes, their retry class and the limits are the wire contract's (``common/wire.py``), which
+the server answers by: nothing here is a copy that could drift from it.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +16,10 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
+from common.wire import Limits, Retry, retry_class
 from devices.print_jobs import Receipt, ReceiptJob, ReceiptLine
 
-# The command was refused for good: drop it from the outbox and log it.
-REFUSED_CODES = frozenset(
-    {
-        "invalid_payload",
-        "forbidden",
-        "not_found",
-        "queue_empty",
-        "invalid_state",
-        "insufficient_payment",
-        "unknown_service",
-        "conflict",
-    }
-)
-# The server could not do it now: keep it and send it again (same key) after a pause.
-RETRY_CODES = frozenset({"busy", "internal_error"})
-JOB_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-MAX_DETAIL = 200  # the server's heartbeat and receipt_status limit
-MAX_STATE = 24
+JOB_ID = re.compile(Limits.JOB_ID)
 
 
 class AckKind(Enum):
@@ -48,10 +36,9 @@ class AckOutcome:
 
 
 def classify_ack(ack: object) -> AckOutcome:
-    """``{"ok": true, ...}`` is done; a refusal code is final; anything else is tried again.
-
-    An error code this appliance does not know yet is tried again: better late than dropped.
-    """
+    """``{"ok": true, ...}`` is done; a refusal whose code the contract calls final is refused for
+    good; anything else (``conflict``, ``busy``, a code this appliance does not know yet, a reply
+    that is no acknowledgement) is tried again: better late than dropped."""
     if not isinstance(ack, Mapping) or not isinstance(ack.get("ok"), bool):
         return AckOutcome(AckKind.RETRY, "bad_ack", f"unexpected acknowledgement {str(ack)[:80]!r}")
     if ack["ok"]:
@@ -60,7 +47,7 @@ def classify_ack(ack: object) -> AckOutcome:
     if not isinstance(error, Mapping):
         error = {}
     code, message = str(error.get("code", "")), str(error.get("message", ""))
-    if code in REFUSED_CODES:
+    if code and retry_class(code) is Retry.FINAL:
         return AckOutcome(AckKind.REFUSED, code, message)
     return AckOutcome(AckKind.RETRY, code or "unknown", message)
 
@@ -162,9 +149,9 @@ def receipt_status_payload(job_id: str, transaction_id: int, result: Mapping[str
         "transaction_id": transaction_id,
         "job_id": job_id,
         "ok": bool(result.get("ok")),
-        "state": wire_text(str(result.get("state") or "error"), MAX_STATE) or "error",
+        "state": wire_text(str(result.get("state") or "error"), Limits.MAX_DEVICE_STATE) or "error",
     }
-    if detail := wire_text(str(result.get("detail") or ""), MAX_DETAIL):
+    if detail := wire_text(str(result.get("detail") or ""), Limits.MAX_DEVICE_DETAIL):
         data["detail"] = detail
     return data
 
@@ -190,8 +177,8 @@ def heartbeat_payload(devices: Mapping[str, DeviceReport], software: str) -> dic
     return {
         "devices": {
             name: {
-                "state": wire_text(report.state, MAX_STATE) or "unknown",
-                "detail": wire_text(report.detail, MAX_DETAIL),
+                "state": wire_text(report.state, Limits.MAX_DEVICE_STATE) or "unknown",
+                "detail": wire_text(report.detail, Limits.MAX_DEVICE_DETAIL),
                 "last_event_at": report.last_event_at,
             }
             for name, report in devices.items()

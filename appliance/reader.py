@@ -21,7 +21,6 @@ from devices.base import (
     InputEvent,
     ScanEvent,
 )
-from devices.registry import build_device
 
 from .commands import Activity, Command, command_for, redacted
 from .config import ApplianceConfig, DeviceSpec
@@ -45,10 +44,10 @@ class InputReader:
         config: ApplianceConfig,
         open_outbox: Callable[[], Outbox],
         net_inbox: queue.Queue[NetMessage],
-        make_device: Callable[[str, Mapping[str, Any]], object] = build_device,
+        make_device: Callable[[str, Mapping[str, Any]], object] | None = None,
     ) -> None:
         self.device = spec.name
-        self._make_device = make_device
+        self._make_device = make_device or spec.factory  # a test passes its own
         self.thread_name = f"{spec.name}.reader"
         self._spec = spec
         self._config = config

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from common.sdnotify import Notifier
+
 from .messages import NetMessage, WorkerNote
-from .sdnotify import Notifier
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,12 @@ supervisor and exposes one of the two protocols below.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+# The states go on the wire in heartbeats: defined once, with the rest of the wire contract.
+from common.wire import DeviceState
 from devices.print_jobs import (
     DrawerJob,
     JobResult,
@@ -40,18 +41,6 @@ __all__ = [
     "ScanEvent",
     "TouchActivity",
 ]
-
-
-class DeviceState(enum.Enum):
-    """What a device is doing; the value goes on the wire in heartbeats."""
-
-    CLOSED = "closed"
-    OK = "ok"
-    MISSING = "missing"  # not plugged in / node or port absent
-    OFFLINE = "offline"  # present but not answering or reporting offline (cover open, unreachable)
-    PAPER_LOW = "paper_low"  # still prints
-    PAPER_OUT = "paper_out"
-    ERROR = "error"  # present but unusable (permission denied, grabbed by another process, ...)
 
 
 @dataclass(frozen=True)

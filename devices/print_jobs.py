@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from devices.base import DeviceState
+from common.wire import DeviceState, PaymentMethod
 
-PAYMENT_METHODS = ("cash", "card")
+PAYMENT_METHODS = tuple(m.value for m in PaymentMethod)
 
 
 def _require_cents(field: str, value: object) -> None:

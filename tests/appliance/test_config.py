@@ -4,6 +4,7 @@ what was expected (exit code 2, no traceback)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -12,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from appliance.config import Role, load_config, parse_config
+from appliance.config import ALLOW_VIRTUAL_ENV, Role, load_config, parse_config
 from appliance.errors import ConfigError
+from devices.virtual.fifo_input import fifo_buttons
 from tests.support import ROOT
 
 TOKEN = "dv_1_abcdefghijklmnopqrstuvwxyz"
@@ -55,9 +57,14 @@ path = "/dev/input/spa-touch"
 """
 
 
-def run_appliance(*args: str) -> subprocess.CompletedProcess[str]:
+def run_appliance(*args: str, allow_virtual: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python -m appliance …`` as production runs it: without the virtual kinds' opt-in, whatever
+    the environment of the test run says, unless ``allow_virtual``."""
+    env = {k: v for k, v in os.environ.items() if k != ALLOW_VIRTUAL_ENV}
+    if allow_virtual:
+        env[ALLOW_VIRTUAL_ENV] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "appliance", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "appliance", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -224,3 +231,59 @@ def test_an_unusable_state_dir_stops_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"appliance: cannot start: state_dir = '{blocker}/x': cannot create it")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+# --- the virtual device kinds: tests and demos opt in, production configs cannot name them -------------
+
+FIFO_ROOM = {
+    **ROOM,
+    "devices": {"buttons": {"kind": "buttons_fifo", "path": "/tmp/spa-buttons", "keymap": {"KEY_F1": "next"}}},
+}
+VIRTUAL_REFUSED = (
+    'devices.buttons.kind = "buttons_fifo": a virtual device, for tests and the demo only; '
+    "a production config takes one of scanner_evdev, scanner_serial, buttons_evdev, touch_evdev, "
+    f"printer_usb, printer_serial, printer_network (to run it anyway: {ALLOW_VIRTUAL_ENV}=1)"
+)
+
+
+def test_a_virtual_kind_is_refused_naming_the_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(base(**FIFO_ROOM), Path("appliance.toml"))
+    assert str(caught.value) == VIRTUAL_REFUSED
+
+
+def test_a_virtual_kind_is_accepted_when_the_caller_opts_in() -> None:
+    config = parse_config(base(**FIFO_ROOM), Path("appliance.toml"), allow_virtual=True)
+    (spec,) = config.devices
+    assert (spec.name, spec.kind, spec.factory) == ("buttons", "buttons_fifo", fifo_buttons)
+    with pytest.raises(ConfigError, match=r"^devices\.buttons\.kind = 'buttons_pipe': must be one of scanner_evdev"):
+        parse_config(
+            base(**{**FIFO_ROOM, "devices": {"buttons": {"kind": "buttons_pipe"}}}), Path("a"), allow_virtual=True
+        )
+
+
+def fifo_room_file(tmp_path: Path) -> Path:
+    path = tmp_path / "appliance.toml"
+    fifo = tmp_path / "buttons"
+    os.mkfifo(fifo)
+    path.write_text(
+        f'role = "room"\nserver_url = "http://127.0.0.1:1"\ntoken = "{TOKEN}"\nstate_dir = "{tmp_path}/state"\n'
+        '[room]\nnumber = "3"\n'
+        f'[devices.buttons]\nkind = "buttons_fifo"\npath = "{fifo}"\nkeymap = {{ KEY_F1 = "next" }}\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize("command", [[], ["check"]])
+def test_production_refuses_a_virtual_kind_with_one_line_and_exit_code_2(tmp_path: Path, command: list[str]) -> None:
+    result = run_appliance(*command, "--config", str(fifo_room_file(tmp_path)))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"appliance: config error: {VIRTUAL_REFUSED}\n"
+
+
+def test_the_opt_in_lets_tests_and_demos_run_a_virtual_kind(tmp_path: Path) -> None:
+    path = fifo_room_file(tmp_path)
+    result = run_appliance("check", "--config", str(path), allow_virtual=True)
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("  device buttons (buttons_fifo): ok") for line in result.stdout.splitlines())
+    assert result.stdout.endswith("1 of 1 devices opened\n")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from appliance import SOFTWARE
 from appliance.protocol import (
-    REFUSED_CODES,
     AckKind,
     DeviceReport,
     cents,
@@ -19,8 +19,9 @@ from appliance.protocol import (
     receipt_job,
     receipt_status_payload,
 )
+from common.wire import RETRY_CLASS, ErrorCode, Limits, Retry
 from devices.print_jobs import ReceiptLine
-from server.domain.errors import ErrorCode
+from server.domain import errors as server_errors
 from server.protocol import schema
 from tests.appliance.harness import print_receipt
 
@@ -30,7 +31,8 @@ from tests.appliance.harness import print_receipt
     [
         ({"ok": True}, AckKind.DONE),
         ({"ok": True, "replayed": True, "transaction": {"id": 1}}, AckKind.DONE),
-        *[({"ok": False, "error": {"code": code, "message": "m"}}, AckKind.REFUSED) for code in sorted(REFUSED_CODES)],
+        ({"ok": False, "error": {"code": "invalid_state", "message": "m"}}, AckKind.REFUSED),
+        ({"ok": False, "error": {"code": "conflict", "message": "m"}}, AckKind.RETRY),  # was dropped once
         ({"ok": False, "error": {"code": "busy", "message": "m"}}, AckKind.RETRY),
         ({"ok": False, "error": {"code": "internal_error", "message": "m"}}, AckKind.RETRY),
         ({"ok": False, "error": {"code": "rate_limited", "message": "m"}}, AckKind.RETRY),  # unknown: keep it
@@ -44,9 +46,18 @@ def test_acknowledgements(ack: Any, kind: AckKind) -> None:
     assert classify_ack(ack).kind is kind
 
 
-def test_every_server_error_code_is_classified() -> None:
-    transient = {"busy", "internal_error"}
-    assert {c.value for c in ErrorCode} == REFUSED_CODES | transient
+def test_the_server_answers_with_the_contracts_codes_and_each_has_a_retry_class() -> None:
+    assert {c.value for c in server_errors.ErrorCode} == {c.value for c in ErrorCode}
+    assert set(RETRY_CLASS) == set(ErrorCode)
+
+
+@pytest.mark.parametrize("code", sorted(c.value for c in server_errors.ErrorCode))
+def test_every_server_error_code_is_classified_as_the_contract_says(code: str) -> None:
+    """Fails when the appliance's treatment of a refusal differs from ``common.wire.RETRY_CLASS``:
+    a final code drops the command from the outbox, a retry code keeps it for another send."""
+    outcome = classify_ack({"ok": False, "error": {"code": code, "message": "m"}})
+    expected = AckKind.REFUSED if RETRY_CLASS[ErrorCode(code)] is Retry.FINAL else AckKind.RETRY
+    assert (outcome.kind, outcome.code) == (expected, code)
 
 
 @pytest.mark.parametrize(
@@ -105,6 +116,10 @@ def test_receipts_that_cannot_print(changes: dict[str, Any], message: str) -> No
 def test_print_requests_without_usable_ids(payload: Any, message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}"):
         print_request(payload)
+
+
+def test_the_software_name_fits_the_heartbeat() -> None:
+    assert len(SOFTWARE) <= Limits.MAX_SOFTWARE
 
 
 def test_heartbeats_are_what_the_server_accepts() -> None:

@@ -20,9 +20,9 @@ from appliance.outbox import Outbox
 from appliance.printer import PrinterWorker
 from appliance.printstore import PrintJobs
 from appliance.reader import InputReader
-from appliance.sdnotify import Notifier
 from appliance.store import prepare
 from appliance.supervisor import Pulse, Supervisor, restart_delay_s
+from common.sdnotify import Notifier
 from devices.base import DeviceHealth, DeviceState, DeviceUnavailable, JobResult, PrintJob, ScanEvent
 from tests.appliance.harness import print_receipt
 from tests.support import wait_until

@@ -14,33 +14,44 @@ from evdev import ecodes
 
 from devices.base import DeviceHealth, DeviceMisconfigured, DeviceState, DeviceUnavailable, InputDevice, ReceiptJob
 from devices.printer.layout import Align, LayoutSettings, TextLine, layout_receipt
-from devices.registry import KINDS, VIRTUAL_KINDS, build_device
+from devices.registry import KINDS, build_device
 from devices.virtual.evdev_devices import touch, with_syn
 from devices.virtual.fifo_input import pack_events, write_events
+from devices.virtual.kinds import VIRTUAL_KINDS, with_virtual_kinds
 from devices.virtual.printer import VirtualNetworkPrinter
 from tests.devices.helpers import make_receipt, read_until
+from tests.support import writable_fifo
 
 
 @pytest.fixture
 def fifo(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     path = tmp_path / "input"
-    os.mkfifo(path)
-    fd = os.open(path, os.O_RDWR)
-    yield path, fd
-    os.close(fd)
+    with writable_fifo(path) as fd:
+        yield path, fd
+
+
+VIRTUAL = with_virtual_kinds()
 
 
 def test_fifo_kinds_are_extra_to_the_documented_ones() -> None:
     assert set(VIRTUAL_KINDS) == {"buttons_fifo", "touch_fifo"} and not set(VIRTUAL_KINDS) & set(KINDS)
+    assert set(VIRTUAL) == set(KINDS) | set(VIRTUAL_KINDS)
     with pytest.raises(DeviceMisconfigured, match=r"^b\.keymap: missing"):
-        build_device("b", {"kind": "buttons_fifo", "path": "/tmp/x"})  # the same settings as buttons_evdev
+        build_device("b", {"kind": "buttons_fifo", "path": "/tmp/x"}, VIRTUAL)  # the same settings as buttons_evdev
     with pytest.raises(DeviceMisconfigured, match=r"^b\.kind = 'buttons_pipe': must be one of scanner_evdev"):
-        build_device("b", {"kind": "buttons_pipe"})
+        build_device("b", {"kind": "buttons_pipe"}, VIRTUAL)
+
+
+@pytest.mark.parametrize("kind", sorted(VIRTUAL_KINDS))
+def test_the_registry_alone_builds_no_virtual_kind(kind: str) -> None:
+    with pytest.raises(DeviceMisconfigured, match=rf"^b\.kind = '{kind}': must be one of scanner_evdev"):
+        build_device("b", {"kind": kind, "path": "/tmp/x", "keymap": {"KEY_F1": "next"}})
 
 
 def test_buttons_from_a_fifo_through_the_real_driver(fifo: tuple[Path, int]) -> None:
     path, fd = fifo
-    buttons = build_device("buttons", {"kind": "buttons_fifo", "path": str(path), "keymap": {"KEY_F1": "next"}})
+    settings = {"kind": "buttons_fifo", "path": str(path), "keymap": {"KEY_F1": "next"}}
+    buttons = build_device("buttons", settings, VIRTUAL)
     assert isinstance(buttons, InputDevice)
     buttons.open()
     try:
@@ -59,7 +70,7 @@ def test_buttons_from_a_fifo_through_the_real_driver(fifo: tuple[Path, int]) -> 
 
 def test_touch_from_a_fifo_and_a_missing_fifo(fifo: tuple[Path, int], tmp_path: Path) -> None:
     path, fd = fifo
-    screen = build_device("touch", {"kind": "touch_fifo", "path": str(path)})
+    screen = build_device("touch", {"kind": "touch_fifo", "path": str(path)}, VIRTUAL)
     screen.open()
     try:
         write_events(fd, pack_events(touch(10, 20)))
@@ -67,7 +78,7 @@ def test_touch_from_a_fifo_and_a_missing_fifo(fifo: tuple[Path, int], tmp_path: 
         assert activity.device == "touch"
     finally:
         screen.close()
-    gone = build_device("touch", {"kind": "touch_fifo", "path": str(tmp_path / "absent")})
+    gone = build_device("touch", {"kind": "touch_fifo", "path": str(tmp_path / "absent")}, VIRTUAL)
     with pytest.raises(DeviceUnavailable, match="not present"):
         gone.open()
     assert gone.health().state is DeviceState.MISSING

@@ -1,4 +1,5 @@
-"""systemd's notify protocol: one datagram per message to ``$NOTIFY_SOCKET`` (sd_notify(3)).
+"""systemd's notify protocol: one datagram per message to ``$NOTIFY_SOCKET`` (sd_notify(3)),
+for the appliance daemon and the server alike.
 
 No library: the protocol is a unix datagram of ``KEY=VALUE`` lines. ``$WATCHDOG_USEC`` (with
 ``$WATCHDOG_PID``, if set, naming this process) enables the watchdog: ``WATCHDOG=1`` must come at
@@ -20,7 +21,7 @@ class Notifier:
     def __init__(self, address: str | None, watchdog_interval_s: float | None) -> None:
         self._address = address
         self.watchdog_interval_s = watchdog_interval_s
-        self._last_ping = 0.0
+        self._last_ping: float | None = None  # the first ping is due at once
         self._socket: socket.socket | None = None
         if address is not None:
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
@@ -62,10 +63,12 @@ class Notifier:
     def watchdog_due(self, now: float | None = None) -> bool:
         if self.watchdog_interval_s is None:
             return False
-        return (now or time.monotonic()) - self._last_ping >= self.watchdog_interval_s
+        if self._last_ping is None:
+            return True
+        return (time.monotonic() if now is None else now) - self._last_ping >= self.watchdog_interval_s
 
     def ping(self, now: float | None = None) -> None:
-        self._last_ping = now or time.monotonic()
+        self._last_ping = time.monotonic() if now is None else now
         self.notify("WATCHDOG=1")
 
     def close(self) -> None:
