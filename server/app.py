@@ -1,4 +1,5 @@
-"""The app factory: settings → database → queue service → Socket.IO protocol → background threads."""
+"""The app factory: settings → database → queue service → dispatcher and Socket.IO adapter →
+background threads, all owned by one `Runtime`."""
 
 from __future__ import annotations
 
@@ -12,61 +13,52 @@ from flask_socketio import SocketIO
 
 from .config import Settings, load_settings
 from .db.engine import Database
+from .domain.actors import SYSTEM
 from .protocol.broadcaster import Broadcaster
-from .protocol.handlers import SocketProtocol
-from .protocol.presence import Presence
-from .service.principals import SYSTEM, TokenCache
+from .protocol.dispatcher import Dispatcher
+from .protocol.events import Services, event_table
+from .protocol.socketio_adapter import SocketIOAdapter, SocketIOOutbound
+from .service.housekeeping import Housekeeping
+from .service.principals import TokenCache
 from .service.printing import ReceiptHeader
 from .service.queue import QueueService
 from .service.sessions import SignInLimiter
+from .workers import Workers
 
 logger = logging.getLogger(__name__)
 
 
-class SocketIOEmitter:
-    """The broadcaster's view of Flask-SocketIO."""
-
-    def __init__(self, socketio: SocketIO, local_rooms: bool) -> None:
-        self._socketio = socketio
-        self._local_rooms = local_rooms
-
-    def emit(self, event: str, data: Any, to: str) -> None:
-        if self.has_members(to) is False:
-            return  # python-socketio would encode the packet even for an empty room
-        self._socketio.emit(event, data, to=to, namespace="/")
-
-    def has_members(self, room: str) -> bool | None:
-        if not self._local_rooms:
-            return None  # other processes' members are invisible from here
-        rooms = self._socketio.server.manager.rooms.get("/", {})
-        return bool(rooms.get(room))
-
-
 @dataclass
 class Runtime:
-    """Everything one server process owns; it starts and stops the background threads."""
+    """Everything one server process owns; its `workers` own the background threads."""
 
     settings: Settings
     db: Database
     service: QueueService
     tokens: TokenCache
     socketio: SocketIO
+    outbound: SocketIOOutbound
+    broadcaster: Broadcaster
+    presence: Housekeeping
+    protocol: SocketIOAdapter
     sign_in_limiter: SignInLimiter = field(default_factory=SignInLimiter)
-    broadcaster: Broadcaster = field(init=False)
-    presence: Presence = field(init=False)
-    protocol: SocketProtocol = field(init=False)
+    workers: Workers = field(default_factory=Workers)
     started: bool = False
 
     def start(self) -> None:
         if not self.started:
-            self.broadcaster.start()
-            self.presence.start()
+            self.workers.start(self.broadcaster)
+            self.workers.start(self.presence)
+            self.workers.start(self.outbound.closer)
             self.started = True
+
+    def health(self) -> dict[str, bool]:
+        """Each background thread's name, and whether it is alive (empty before start)."""
+        return self.workers.health()
 
     def stop(self) -> None:
         if self.started:
-            self.presence.stop()
-            self.broadcaster.stop()
+            self.workers.stop()
             self.started = False
         self.db.dispose()
 
@@ -94,34 +86,50 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
+    outbound = SocketIOOutbound(socketio, local_rooms=settings.message_queue is None)
     service = QueueService(
         db,
         zone=settings.zone,
         therapists_on_duty=settings.therapists_on_duty,
+        publish=outbound.queue_changed,
         receipt_header=ReceiptHeader(settings.spa_name, settings.spa_address, settings.currency),
     )
-    rt = Runtime(settings=settings, db=db, service=service, tokens=TokenCache(), socketio=socketio)
-    rt.broadcaster = Broadcaster(
-        SocketIOEmitter(socketio, local_rooms=settings.message_queue is None),
+    broadcaster = Broadcaster(
+        outbound,
         lambda: service.snapshot(SYSTEM),
         queue_size=settings.broadcast_queue_size,
         reorder_wait_s=settings.broadcast_reorder_wait_s,
         position_push_limit=settings.position_push_limit,
     )
-    service.publish = rt.broadcaster.post
-    rt.presence = Presence(
+    outbound.changes = broadcaster.post
+    housekeeping = Housekeeping(
         db,
         service,
         grace_s=settings.claim_grace_s,
         heartbeat_s=settings.presence_heartbeat_s,
         idempotency_retention_s=settings.idempotency_retention_s,
         appliance_silent_after_s=settings.appliance_silent_after_s,
-        on_appliances_changed=lambda status: socketio.emit(
-            "appliances_updated", {"appliances": status}, to="monitor", namespace="/"
-        ),
+        outbound=outbound,
     )
-    rt.protocol = SocketProtocol(socketio, rt)
-    rt.protocol.register()
+    tokens = TokenCache()
+    dispatcher = Dispatcher(
+        event_table(Services(db, service, outbound, settings.appliance_silent_after_s)),
+        lambda token: tokens.resolve(db.read, token),
+        outbound,
+    )
+    adapter = SocketIOAdapter(socketio, dispatcher, tokens, db.read, housekeeping, outbound, settings.max_sockets)
+    adapter.register()
+    rt = Runtime(
+        settings=settings,
+        db=db,
+        service=service,
+        tokens=tokens,
+        socketio=socketio,
+        outbound=outbound,
+        broadcaster=broadcaster,
+        presence=housekeeping,
+        protocol=adapter,
+    )
     app.extensions["spa"] = rt
 
     from .web.api import bp as api_bp

@@ -20,6 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.wire import PaymentMethod
+
+from ..domain.actors import DeviceRole, StaffRole
 from ..domain.status import TxnStatus
 
 # Microseconds matter: queue order is by the moment a customer entered the queue.
@@ -27,9 +30,9 @@ Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # MariaDB's BIGINT AUTO_INCREMENT; SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-STAFF_ROLES = ("therapist", "cashier", "admin")
-DEVICE_ROLES = ("kiosk", "cashier", "room", "lobby")
-PAYMENT_METHODS = ("cash", "card")
+STAFF_ROLES = tuple(r.value for r in StaffRole)
+DEVICE_ROLES = tuple(r.value for r in DeviceRole)
+PAYMENT_METHODS = tuple(m.value for m in PaymentMethod)
 
 
 def _in(column: str, values: tuple[str, ...] | list[str]) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain.actors import StaffRole
 from ..domain.status import TxnStatus
 from .models import AuditEntry, DailyCounter, IdempotencyKey, QueueState, Service, Staff, Transaction, TransactionItem
 
@@ -200,7 +201,8 @@ def waiting_ahead(session: Session, status: TxnStatus, queue_key: datetime, txn_
 
 
 def active_therapist_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).where(Staff.role == "therapist", Staff.active.is_(True))) or 0)
+    query = select(func.count()).where(Staff.role == StaffRole.THERAPIST.value, Staff.active.is_(True))
+    return int(session.scalar(query) or 0)
 
 
 def add_audit(

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from common.wire import ErrorCode
 
-
-class ErrorCode(StrEnum):
-    INVALID_PAYLOAD = "invalid_payload"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    QUEUE_EMPTY = "queue_empty"
-    INVALID_STATE = "invalid_state"
-    INSUFFICIENT_PAYMENT = "insufficient_payment"
-    UNKNOWN_SERVICE = "unknown_service"
-    CONFLICT = "conflict"
-    BUSY = "busy"
-    INTERNAL_ERROR = "internal_error"
+__all__ = ["CommandError", "ErrorCode"]
 
 
 class CommandError(Exception):

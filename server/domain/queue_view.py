@@ -7,8 +7,8 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import datetime
 
-from .status import TERMINAL, TxnStatus
-from .waits import estimate_waits
+from .status import TERMINAL, WITH_THERAPIST, TxnStatus
+from .waits import busy_minutes, estimate_waits
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class QueueMirror:
         self._entries[entry.id] = entry
         if entry.status is TxnStatus.PENDING_THERAPIST:
             insort(self._waiting, (entry.queue_since, entry.id))
-        elif entry.status in (TxnStatus.THERAPIST_CONFIRMED, TxnStatus.IN_SERVICE):
+        elif entry.status in WITH_THERAPIST:
             self._busy[entry.id] = entry
 
     def waiting(self) -> list[Entry]:
@@ -66,14 +66,8 @@ class QueueMirror:
     def estimates(self, now: datetime, limit: int | None = None) -> list[Estimate]:
         """Position and estimated wait of the first `limit` waiting customers (all when None)."""
         head = self._waiting if limit is None else self._waiting[:limit]
-        busy = []
-        for e in self._busy.values():
-            if e.status is TxnStatus.THERAPIST_CONFIRMED:
-                busy.append(e.total_minutes)
-            else:
-                started = e.service_started_at or now
-                elapsed = int((now - started).total_seconds() // 60)
-                busy.append(max(0, e.total_minutes - elapsed))
+        # Claimed but not started counts in full: its service_started_at is None.
+        busy = busy_minutes(((e.total_minutes, e.service_started_at) for e in self._busy.values()), now)
         minutes = estimate_waits([self._entries[i].total_minutes for _, i in head], busy, self.therapists)
         return [Estimate(i, n, m) for n, ((_, i), m) in enumerate(zip(head, minutes, strict=True), start=1)]
 

@@ -19,24 +19,18 @@ from typing import Any, Protocol
 from ..domain.queue_view import Entry, QueueMirror
 from ..domain.status import TxnStatus
 from ..service.changes import Change
+from ..service.outbound import CASHIER_ROOM, MONITOR_ROOM, THERAPIST_ROOM, txn_room
 
 logger = logging.getLogger(__name__)
 
-THERAPIST_ROOM = "therapist_queue"
-CASHIER_ROOM = "cashier_queue"
-MONITOR_ROOM = "monitor"
 ESTIMATES_IN_BROADCAST = 50  # the lobby TV shows a few dozen codes at most
 # Customers further back learn of their new place at most this often: one pass over the whole
 # queue per interval instead of one per change.
 POSITION_PUSH_INTERVAL_S = 0.5
 
 
-def txn_room(transaction_id: int) -> str:
-    return f"txn_{transaction_id}"
-
-
 class Emitter(Protocol):
-    def emit(self, event: str, data: Any, to: str) -> None: ...
+    def emit(self, event: str, data: Any, *, to: str) -> None: ...
 
     def has_members(self, room: str) -> bool | None:
         """True/False when this process can tell, None when it cannot (message queue)."""
@@ -60,6 +54,8 @@ def entry_of(view: dict[str, Any]) -> Entry:
 
 
 class Broadcaster:
+    name = "broadcast.emitter"
+
     def __init__(
         self,
         emitter: Emitter,
@@ -76,8 +72,6 @@ class Broadcaster:
         self._reorder_wait_s = reorder_wait_s
         self._position_push_limit = position_push_limit
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._mirror = QueueMirror()
         self._last_version: int | None = None
         self._held: dict[int, tuple[float, Change]] = {}
@@ -89,16 +83,7 @@ class Broadcaster:
         self.emitted = 0
         self.resyncs = 0
 
-    # ---- owner's side ---------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="broadcast.emitter", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+    # ---- producers' side ----------------------------------------------------------------------
 
     def post(self, change: Change) -> None:
         """Called by command handlers after commit; never blocks."""
@@ -115,14 +100,15 @@ class Broadcaster:
 
     # ---- the emitting thread ----------------------------------------------------------------
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def run(self, stop: threading.Event) -> None:
+        """The emitting thread's loop (its owner is `server.workers.Workers`)."""
+        while not stop.is_set():
             try:
                 self._step()
             except Exception:  # noqa: BLE001 - one bad change must not end broadcasting
                 logger.exception("broadcast step failed; re-reading the queue")
                 self._needs_resync = True
-                self._stop.wait(0.5)
+                stop.wait(0.5)
 
     def _step(self) -> None:
         if self._needs_resync:
@@ -168,8 +154,8 @@ class Broadcaster:
     def _emit_change(self, change: Change) -> None:
         self._mirror.apply(entry_of(change.public_view))
         staff = {"version": change.version, "reason": change.reason, "transaction": change.staff_view}
-        self._emitter.emit("therapist_queue_updated", staff, THERAPIST_ROOM)
-        self._emitter.emit("cashier_queue_updated", staff, CASHIER_ROOM)
+        self._emitter.emit("therapist_queue_updated", staff, to=THERAPIST_ROOM)
+        self._emitter.emit("cashier_queue_updated", staff, to=CASHIER_ROOM)
         estimates = [
             {"id": e.id, "position": e.position, "estimated_wait_min": e.estimated_wait_min}
             for e in self._mirror.estimates(self._clock(), ESTIMATES_IN_BROADCAST)
@@ -180,12 +166,12 @@ class Broadcaster:
             "transaction": change.public_view,
             "estimates": estimates,
         }
-        self._emitter.emit("monitor_updated", public, MONITOR_ROOM)
+        self._emitter.emit("monitor_updated", public, to=MONITOR_ROOM)
         position = next((e for e in estimates if e["id"] == change.transaction_id), None)
         self._emitter.emit(
             "customer_txn_update",
             customer_update(change.version, change.public_view, position),
-            txn_room(change.transaction_id),
+            to=txn_room(change.transaction_id),
         )
         if position is not None:
             self._sent_positions[change.transaction_id] = (position["position"], position["estimated_wait_min"])
@@ -220,7 +206,7 @@ class Broadcaster:
                     "position": e.position,
                     "estimated_wait_min": e.estimated_wait_min,
                 },
-                room,
+                to=room,
             )
 
     def _resync(self) -> None:

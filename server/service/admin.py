@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from common.wire import Limits
+
 from ..db.engine import Database
 from ..db.models import DEVICE_ROLES, STAFF_ROLES, Device, Service, Staff
 from ..domain.money import format_cents
@@ -19,7 +21,7 @@ class AdminError(Exception):
     pass
 
 
-_PIN = re.compile(r"^[0-9]{4,8}$")
+_PIN = re.compile(rf"^[0-9]{{{Limits.MIN_PIN},{Limits.MAX_PIN}}}$")
 
 DEMO_SERVICES = [
     ("Swedish massage", 4500, 60),

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 
 from ..db.engine import Database
 from ..db.models import Device
-from ..protocol.schema import Heartbeat
-from .principals import Principal
+from ..domain.actors import Principal
+from .commands import Heartbeat
 from .views import iso
 
 

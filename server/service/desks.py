@@ -10,32 +10,36 @@ from sqlalchemy.orm import Session
 from ..db.engine import Database
 from ..db.models import Device, Staff
 from ..db.queue_repo import add_audit
+from ..domain.actors import DeviceRole, Principal, PrincipalKind, StaffRole
 from ..domain.errors import CommandError, ErrorCode
-from .principals import Principal, lookup_token
+from .principals import lookup_token
 
 # Which staff may sign in at which kind of desk.
-DESK_ROLES = {"cashier": ("cashier", "admin"), "room": ("therapist", "admin")}
+DESK_ROLES: dict[DeviceRole, tuple[StaffRole, ...]] = {
+    DeviceRole.CASHIER: (StaffRole.CASHIER, StaffRole.ADMIN),
+    DeviceRole.ROOM: (StaffRole.THERAPIST, StaffRole.ADMIN),
+}
 
 
 def sign_in(db: Database, device: Principal, staff_token: str, now: datetime) -> dict[str, Any]:
-    allowed = DESK_ROLES.get(device.role)
-    if device.kind != "device" or allowed is None:
+    allowed = DESK_ROLES.get(DeviceRole(device.role)) if device.is_device else None
+    if allowed is None:
         raise CommandError(ErrorCode.FORBIDDEN, "only a till or a room box has a desk to sign in at")
     with db.write() as s:
         staff = lookup_token(s, staff_token, now)
-        if staff is None or staff.kind != "staff" or staff.role not in allowed:
-            raise CommandError(ErrorCode.FORBIDDEN, f"not a valid {' or '.join(allowed)} badge")
+        if staff is None or staff.kind is not PrincipalKind.STAFF or staff.role not in allowed:
+            raise CommandError(ErrorCode.FORBIDDEN, f"not a valid {' or '.join(r.value for r in allowed)} badge")
         row = s.get(Device, device.id)
         assert row is not None
         row.signed_in_staff_id = staff.id
         add_audit(s, action="desk_signed_in", actor=device.key, created_at=now, staff_id=staff.id, device_id=device.id)
-        return {"staff": {"id": staff.id, "name": staff.name, "role": staff.role}}
+        return {"staff": {"id": staff.id, "name": staff.name, "role": staff.role.value}}
 
 
 def sign_out(db: Database, device: Principal, now: datetime) -> dict[str, Any]:
     with db.write() as s:
         row = s.get(Device, device.id)
-        if row is None or device.kind != "device":
+        if row is None or not device.is_device:
             raise CommandError(ErrorCode.FORBIDDEN, "only a device signs out its desk")
         was = row.signed_in_staff_id
         row.signed_in_staff_id = None
@@ -52,4 +56,4 @@ def signed_in_at(s: Session, device: Principal) -> Principal | None:
     staff = s.get(Staff, row.signed_in_staff_id)
     if staff is None or not staff.active:
         return None
-    return Principal("staff", staff.id, staff.role, staff.name)
+    return Principal(PrincipalKind.STAFF, staff.id, StaffRole(staff.role), staff.name)

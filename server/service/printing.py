@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from ..db import queue_repo as repo
 from ..db.engine import Database
 from ..db.models import Payment, PrintJob, Transaction
+from ..domain.actors import Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.money import format_cents
-from ..protocol.schema import PrintStatus
-from .principals import Principal
+from .commands import PrintStatus
 from .views import iso
 
 
@@ -80,7 +80,7 @@ def reprint(
         payment = s.scalars(select(Payment).where(Payment.transaction_id == transaction_id)).first()
         if txn is None or payment is None:
             raise CommandError(ErrorCode.NOT_FOUND, f"no paid transaction {transaction_id}")
-        device_id = actor.device_id if actor.kind == "device" else payment.device_id
+        device_id = actor.device_id if actor.is_device else payment.device_id
         if device_id is None:
             raise CommandError(ErrorCode.INVALID_STATE, "no till to print at: reprint from a cashier terminal")
         copies = s.scalar(select(func.count()).where(PrintJob.transaction_id == transaction_id)) or 0

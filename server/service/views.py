@@ -7,7 +7,9 @@ from typing import Any
 
 from ..db.models import Transaction, TransactionItem
 from ..domain.money import format_cents
-from ..domain.waits import first_name
+from ..domain.moves import allowed_moves
+from ..domain.status import TxnStatus
+from ..domain.waits import first_name, queue_place
 
 TIMESTAMPS = (
     "created_at",
@@ -67,6 +69,9 @@ def staff_view(txn: Transaction, items: list[TransactionItem], names: dict[int, 
             "items": [item_view(i) for i in items],
             "total": format_cents(txn.total_cents),
             "timestamps": {name: iso(getattr(txn, name)) for name in TIMESTAMPS},
+            # The screens offer these and sort by this, rather than re-encoding the rules.
+            "allowed": [m.value for m in allowed_moves(TxnStatus(txn.status))],
+            "queue_place": queue_place(txn.queue_key, txn.id),
         }
     )
     return view

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from ..domain.actors import Capability, Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..service import appliances, sessions
 from ..service.catalog import list_services
-from ..service.principals import Capability, Principal
 
 bp = Blueprint("api", __name__)
 
@@ -23,15 +23,23 @@ def runtime() -> Any:
 def healthz() -> tuple[Response, int]:
     rt = runtime()
     problem = rt.db.ping()
+    workers = rt.health()
+    # A dead background thread is as bad as a lost database: broadcasts or claim releases stop.
+    dead = [name for name, alive in workers.items() if not alive]
+    if problem is None and dead:
+        problem = f"thread {', '.join(dead)} is not running"
     body: dict[str, Any] = {
         "status": "ok" if problem is None else "unavailable",
-        "database": "ok" if problem is None else problem,
+        "workers": workers,
+        "database": "ok" if problem is None or dead else problem,
         "process": rt.presence.process,
         "connections": rt.protocol.connection_count,
         "max_connections": rt.settings.max_sockets,
         "threads": threading.active_count(),
         "broadcast_backlog": rt.broadcaster.backlog(),
     }
+    if dead:
+        body["problem"] = problem
     if problem is None and request.args.get("details") == "1":
         body["appliances"] = appliances.appliance_status(
             rt.db, rt.service.clock(), rt.settings.appliance_silent_after_s

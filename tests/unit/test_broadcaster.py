@@ -8,6 +8,7 @@ from typing import Any
 
 from server.protocol.broadcaster import Broadcaster
 from server.service.changes import Change
+from server.workers import Workers
 from tests.support import wait_until
 
 NOW = datetime(2026, 11, 29, 12, 0, 0)
@@ -62,6 +63,9 @@ def snapshot(version: int, waiting: list[dict[str, Any]] | None = None) -> dict[
     }
 
 
+RUNNING: dict[Broadcaster, Workers] = {}
+
+
 def make(recorder: Recorder, snapshots: list[dict[str, Any]], **kw: Any) -> Broadcaster:
     calls = iter(snapshots)
     last = {"s": snapshots[-1]}
@@ -71,8 +75,13 @@ def make(recorder: Recorder, snapshots: list[dict[str, Any]], **kw: Any) -> Broa
         return last["s"]
 
     b = Broadcaster(recorder, load, clock=lambda: NOW, **kw)
-    b.start()
+    RUNNING[b] = workers = Workers()
+    workers.start(b)
     return b
+
+
+def stop(b: Broadcaster) -> None:
+    RUNNING.pop(b).stop()
 
 
 def test_out_of_order_changes_are_emitted_in_version_order() -> None:
@@ -88,7 +97,7 @@ def test_out_of_order_changes_are_emitted_in_version_order() -> None:
         assert rec.versions("cashier_queue_updated") == [11, 12, 13]
         assert b.resyncs == 1
     finally:
-        b.stop()
+        stop(b)
 
 
 def test_a_missing_version_is_waited_for_then_resynced() -> None:
@@ -104,7 +113,7 @@ def test_a_missing_version_is_waited_for_then_resynced() -> None:
         assert [x["id"] for x in update["estimates"]] == [11, 12, 13]
         assert [x["position"] for x in update["estimates"]] == [1, 2, 3]
     finally:
-        b.stop()
+        stop(b)
 
 
 def test_customer_updates_reach_their_room_and_positions_move_up() -> None:
@@ -127,7 +136,7 @@ def test_customer_updates_reach_their_room_and_positions_move_up() -> None:
         assert positions("txn_2")[-1] == 1
         assert positions("txn_1")[-1] is None  # claimed: no longer waiting
     finally:
-        b.stop()
+        stop(b)
 
 
 def test_full_queue_drops_and_counts() -> None:

@@ -1,0 +1,227 @@
+"""What each move does to a transaction, and who may make it: one pure function.
+
+`transition(state, move, actor, now)` takes a transaction's state, a move, who makes it and
+the time, and returns the new state (status, holder, claim fields, queue place, the moment
+each status was reached) or raises a domain error. The service loads, calls this, saves: it
+writes no rule of its own. Every status × move × kind of actor is table-tested in
+tests/unit/test_moves.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from enum import StrEnum
+from operator import attrgetter
+from typing import Any
+
+from .actors import Capability, Principal
+from .errors import CommandError, ErrorCode
+from .status import CLAIMED, REACHED_AT, Command, TxnStatus, is_legal, next_status
+
+
+class Move(StrEnum):
+    """The moves staff and devices make; their values are what staff views list as allowed."""
+
+    CLAIM_FOR_THERAPIST = "claim_for_therapist"
+    START_SERVICE = "start_service"
+    ADD_SERVICE = "add_service"
+    FINISH_SERVICE = "finish_service"
+    GIVE_BACK = "give_back"  # a therapist hands an unstarted claim back to its place in the queue
+    CLAIM_FOR_CASHIER = "claim_for_cashier"
+    PAY = "pay"
+    RELEASE_PAYMENT = "release_payment"  # a till hands a payment back to the payment queue
+    CANCEL = "cancel"
+    RELEASE_ABANDONED = "release_abandoned"  # the server's own release of a vanished holder's claim
+
+
+# The status move each one makes, and the only statuses it starts from when narrower than the
+# status table's (a release means different things for a therapist's claim and a payment).
+_COMMAND: dict[Move, Command] = {
+    Move.CLAIM_FOR_THERAPIST: Command.CLAIM_FOR_THERAPIST,
+    Move.START_SERVICE: Command.START_SERVICE,
+    Move.ADD_SERVICE: Command.ADD_SERVICE,
+    Move.FINISH_SERVICE: Command.FINISH_SERVICE,
+    Move.GIVE_BACK: Command.RELEASE,
+    Move.CLAIM_FOR_CASHIER: Command.CLAIM_FOR_CASHIER,
+    Move.PAY: Command.PAY,
+    Move.RELEASE_PAYMENT: Command.RELEASE,
+    Move.CANCEL: Command.CANCEL,
+    Move.RELEASE_ABANDONED: Command.RELEASE,
+}
+_ONLY_FROM: dict[Move, frozenset[TxnStatus]] = {
+    Move.GIVE_BACK: frozenset({TxnStatus.THERAPIST_CONFIRMED}),
+    Move.RELEASE_PAYMENT: frozenset({TxnStatus.PAYING}),
+    Move.RELEASE_ABANDONED: CLAIMED,
+}
+# Moves a person makes from a staff screen; the server's own release is not offered.
+STAFF_MOVES = tuple(m for m in Move if m is not Move.RELEASE_ABANDONED)
+
+
+@dataclass(frozen=True)
+class TxnState:
+    """The parts of a transaction the rules read and write."""
+
+    status: TxnStatus
+    code: str
+    queue_key: datetime  # its place in the queue it waits in: arrival, then the end of its service
+    therapist_id: int | None = None
+    room: str | None = None
+    cashier_id: int | None = None
+    cashier_desk: str | None = None
+    holder: str | None = None  # the caller holding a claim the server may take back
+    claimed_at: datetime | None = None
+    created_by_device_id: int | None = None
+    created_at: datetime | None = None
+    therapist_confirmed_at: datetime | None = None
+    service_started_at: datetime | None = None
+    service_finished_at: datetime | None = None
+    cashier_claimed_at: datetime | None = None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> TxnState:
+        """From anything with these attributes (a database record); status may be its text."""
+        status, *rest = _READ_STATE(row)
+        return cls(TxnStatus(status), *rest)
+
+    def changed(self, before: TxnState) -> dict[str, Any]:
+        """The fields that differ from `before`, status as its text, ready to be written."""
+        old = before.__dict__
+        out = {name: value for name, value in self.__dict__.items() if old[name] != value}
+        if "status" in out:
+            out["status"] = self.status.value
+        return out
+
+
+STATE_FIELDS = tuple(f.name for f in fields(TxnState))
+_READ_STATE = attrgetter(*STATE_FIELDS)  # one C call for every field, in declaration order
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a move: the connected caller, and the staff member it acts for when known
+    (the caller itself, the token in the payload, or whoever signed in at the device's desk)."""
+
+    caller: Principal
+    staff: Principal | None = None
+
+
+def transition(state: TxnState, move: Move, actor: Actor, now: datetime, *, room: str | None = None) -> TxnState:
+    """The transaction after `move`, or CommandError (invalid_state, forbidden)."""
+    _authorise(state, move, actor)
+    allowed_from = _ONLY_FROM.get(move)
+    if allowed_from is not None and state.status not in allowed_from:
+        raise CommandError(ErrorCode.INVALID_STATE, _narrow_refusal(state, move))
+    target = next_status(state.status, _COMMAND[move])
+    # One replace() at the end: this runs on every claim, the hot path (docs/PERFORMANCE.md).
+    changes: dict[str, Any] = {"status": target}
+    if move in (Move.GIVE_BACK, Move.RELEASE_PAYMENT, Move.RELEASE_ABANDONED):
+        changes.update(_released(state))
+        return replace(state, **changes)
+    if target is not state.status:
+        changes[REACHED_AT[target]] = now
+    caller, staff = actor.caller, actor.staff
+    if move is Move.CLAIM_FOR_THERAPIST:
+        changes.update(
+            therapist_id=staff.staff_id if staff else None,
+            room=room or (caller.name if caller.is_device else None),
+            holder=caller.key,
+            claimed_at=now,
+        )
+    elif move is Move.START_SERVICE:
+        changes["holder"] = None  # started: no longer a claim the server may take back
+    elif move is Move.FINISH_SERVICE:
+        # Now waiting for a cashier: its place is the moment the service ended.
+        changes.update(queue_key=now, holder=None)
+    elif move is Move.CLAIM_FOR_CASHIER:
+        changes.update(
+            cashier_id=staff.staff_id if staff else None,
+            cashier_desk=caller.name if caller.is_device else (staff.name if staff else caller.name),
+            holder=caller.key,
+            claimed_at=now,
+        )
+    elif move is Move.PAY:
+        if state.status is TxnStatus.AWAITING_PAYMENT:
+            changes["cashier_claimed_at"] = now  # paid without a claim: claimed and paid at once
+        changes.update(
+            cashier_id=staff.staff_id if staff else state.cashier_id,
+            cashier_desk=state.cashier_desk or caller.name,
+            holder=None,
+        )
+    elif move is Move.CANCEL:
+        changes["holder"] = None
+    # ADD_SERVICE: the status stays; the items are the service's to add.
+    return replace(state, **changes)
+
+
+def _released(state: TxnState) -> dict[str, Any]:
+    """Back to the queue it came from, at its original place (queue_key is kept): the claim cleared."""
+    if state.status is TxnStatus.THERAPIST_CONFIRMED:
+        cleared: dict[str, Any] = {"therapist_id": None, "room": None, "therapist_confirmed_at": None}
+    else:
+        cleared = {"cashier_id": None, "cashier_desk": None, "cashier_claimed_at": None}
+    return {"holder": None, "claimed_at": None, **cleared}
+
+
+def _authorise(state: TxnState, move: Move, actor: Actor) -> None:
+    if move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE, Move.GIVE_BACK):
+        _check_own_customer(state, actor)
+    elif move is Move.PAY:
+        if state.status is TxnStatus.PAYING and not holds_payment(state, actor):
+            raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is being paid at {state.cashier_desk}")
+    elif move is Move.RELEASE_PAYMENT:
+        if state.status is TxnStatus.PAYING and not holds_payment(state, actor):
+            raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is held by another cashier")
+    elif move is Move.CANCEL:
+        caller = actor.caller
+        if not caller.can(Capability.CANCEL):
+            own = caller.can(Capability.CANCEL_OWN) and state.created_by_device_id == caller.device_id
+            if not own or state.status is not TxnStatus.PENDING_THERAPIST:
+                raise CommandError(ErrorCode.FORBIDDEN, "this device may cancel only its own waiting customers")
+
+
+def _check_own_customer(state: TxnState, actor: Actor) -> None:
+    """A therapist acts only on their own customer; an admin, or a room box on its own, on any."""
+    staff = actor.staff
+    if staff is None or staff.is_admin:
+        return
+    if state.therapist_id is not None and state.therapist_id != staff.id:
+        raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is another therapist's customer")
+
+
+def holds_payment(state: TxnState, actor: Actor) -> bool:
+    """The till or cashier that claimed a payment (or an admin) may finish or release it."""
+    caller, staff = actor.caller, actor.staff
+    if caller.is_admin or state.holder == caller.key:
+        return True
+    if staff is not None and staff.staff_id is not None and staff.staff_id == state.cashier_id:
+        return True
+    return caller.is_device and caller.name == state.cashier_desk
+
+
+def still_held(state: TxnState, holder: str, claimed_at: datetime) -> bool:
+    """The same claim the server saw abandoned, not one made since by someone else."""
+    return state.status in CLAIMED and state.holder == holder and state.claimed_at == claimed_at
+
+
+def allowed_moves(status: TxnStatus) -> list[Move]:
+    """The moves a staff screen may offer for a transaction in `status`, in a stable order."""
+    return list(_ALLOWED[status])
+
+
+_ALLOWED: dict[TxnStatus, tuple[Move, ...]] = {
+    status: tuple(
+        m for m in STAFF_MOVES if is_legal(status, _COMMAND[m]) and (m not in _ONLY_FROM or status in _ONLY_FROM[m])
+    )
+    for status in TxnStatus
+}
+
+
+def _narrow_refusal(state: TxnState, move: Move) -> str:
+    if move is Move.GIVE_BACK:
+        return "only an unstarted claim can be given back"
+    if move is Move.RELEASE_PAYMENT:
+        return f"{state.code} is not being paid"
+    return f"{state.code} is not held by anyone"

@@ -1,0 +1,222 @@
+"""The transition function, exhaustively: every status × every move × every kind of actor.
+
+The expectations are written out here as the rules read in docs/PROTOCOL.md, not derived from
+the code under test: which statuses a move starts from, where it leads, who is refused."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+
+from server.domain.actors import Principal, PrincipalKind
+from server.domain.errors import CommandError, ErrorCode
+from server.domain.moves import Actor, Move, TxnState, allowed_moves, holds_payment, still_held, transition
+from server.domain.status import TxnStatus as S
+
+T0 = datetime(2026, 12, 1, 9, 0)
+NOW = T0 + timedelta(minutes=30)
+
+ANNA = Principal(PrincipalKind.STAFF, 1, "therapist", "Anna")
+BEN = Principal(PrincipalKind.STAFF, 2, "therapist", "Ben")
+CARLA = Principal(PrincipalKind.STAFF, 3, "cashier", "Carla")
+DANA = Principal(PrincipalKind.STAFF, 4, "admin", "Dana")
+KIOSK = Principal(PrincipalKind.DEVICE, 10, "kiosk", "kiosk-1")
+KIOSK2 = Principal(PrincipalKind.DEVICE, 11, "kiosk", "kiosk-2")
+ROOM = Principal(PrincipalKind.DEVICE, 12, "room", "room-1")
+TILL = Principal(PrincipalKind.DEVICE, 13, "cashier", "till-1")
+TILL2 = Principal(PrincipalKind.DEVICE, 14, "cashier", "till-2")
+LOBBY = Principal(PrincipalKind.DEVICE, 15, "lobby", "lobby-1")
+SYSTEM = Principal(PrincipalKind.SYSTEM, 0, "system", "server")
+
+ACTORS: dict[str, Actor] = {
+    "anna": Actor(ANNA, ANNA),  # the therapist whose customer it is
+    "ben": Actor(BEN, BEN),  # another therapist
+    "room alone": Actor(ROOM),  # a room box with nobody signed in
+    "room with ben": Actor(ROOM, BEN),
+    "carla": Actor(CARLA, CARLA),  # a cashier (not the one holding the payment)
+    "dana": Actor(DANA, DANA),  # an admin
+    "till": Actor(TILL),  # the till holding the payment
+    "till with carla": Actor(TILL, CARLA),
+    "other till": Actor(TILL2),
+    "kiosk": Actor(KIOSK),  # the kiosk that made the transaction
+    "other kiosk": Actor(KIOSK2),
+    "lobby": Actor(LOBBY),
+    "system": Actor(SYSTEM),
+}
+
+LEGAL_FROM: dict[Move, set[S]] = {
+    Move.CLAIM_FOR_THERAPIST: {S.PENDING_THERAPIST},
+    Move.START_SERVICE: {S.THERAPIST_CONFIRMED},
+    Move.ADD_SERVICE: {S.THERAPIST_CONFIRMED, S.IN_SERVICE},
+    Move.FINISH_SERVICE: {S.IN_SERVICE},
+    Move.GIVE_BACK: {S.THERAPIST_CONFIRMED},
+    Move.CLAIM_FOR_CASHIER: {S.AWAITING_PAYMENT},
+    Move.PAY: {S.AWAITING_PAYMENT, S.PAYING},
+    Move.RELEASE_PAYMENT: {S.PAYING},
+    Move.CANCEL: {S.PENDING_THERAPIST, S.THERAPIST_CONFIRMED},
+    Move.RELEASE_ABANDONED: {S.THERAPIST_CONFIRMED, S.PAYING},
+}
+TARGET: dict[Move, dict[S, S]] = {
+    Move.CLAIM_FOR_THERAPIST: {S.PENDING_THERAPIST: S.THERAPIST_CONFIRMED},
+    Move.START_SERVICE: {S.THERAPIST_CONFIRMED: S.IN_SERVICE},
+    Move.ADD_SERVICE: {S.THERAPIST_CONFIRMED: S.THERAPIST_CONFIRMED, S.IN_SERVICE: S.IN_SERVICE},
+    Move.FINISH_SERVICE: {S.IN_SERVICE: S.AWAITING_PAYMENT},
+    Move.GIVE_BACK: {S.THERAPIST_CONFIRMED: S.PENDING_THERAPIST},
+    Move.CLAIM_FOR_CASHIER: {S.AWAITING_PAYMENT: S.PAYING},
+    Move.PAY: {S.AWAITING_PAYMENT: S.PAID, S.PAYING: S.PAID},
+    Move.RELEASE_PAYMENT: {S.PAYING: S.AWAITING_PAYMENT},
+    Move.CANCEL: {S.PENDING_THERAPIST: S.CANCELLED, S.THERAPIST_CONFIRMED: S.CANCELLED},
+    Move.RELEASE_ABANDONED: {S.THERAPIST_CONFIRMED: S.PENDING_THERAPIST, S.PAYING: S.AWAITING_PAYMENT},
+}
+
+
+def state_in(status: S) -> TxnState:
+    """A transaction made at kiosk-1 and taken by Anna in room-1, paid at till-1 where it got that far."""
+    state = TxnState(status=status, code="A-001", queue_key=T0, created_by_device_id=KIOSK.id, created_at=T0)
+    with_anna = {S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING, S.PAID}
+    if status in with_anna:
+        state = replace(state, therapist_id=ANNA.id, room="room-1", therapist_confirmed_at=T0)
+    if status is S.THERAPIST_CONFIRMED:
+        state = replace(state, holder=ROOM.key, claimed_at=T0)
+    if status in {S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING, S.PAID}:
+        state = replace(state, service_started_at=T0)
+    if status in {S.AWAITING_PAYMENT, S.PAYING, S.PAID}:
+        state = replace(state, service_finished_at=T0, queue_key=T0 + timedelta(minutes=1))
+    if status in {S.PAYING, S.PAID}:
+        state = replace(state, cashier_desk=TILL.name, cashier_claimed_at=T0)
+    if status is S.PAYING:
+        state = replace(state, holder=TILL.key, claimed_at=T0)
+    if status is S.PAID:
+        state = replace(state, paid_at=T0)
+    if status is S.CANCELLED:
+        state = replace(state, cancelled_at=T0)
+    return state
+
+
+def forbidden(state: TxnState, move: Move, who: str) -> bool:
+    actor = ACTORS[who]
+    if move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE, Move.GIVE_BACK):
+        # Only the therapist whose customer it is (or an admin, or a room box on its own).
+        return state.therapist_id is not None and who in ("ben", "room with ben", "carla", "till with carla")
+    if move in (Move.PAY, Move.RELEASE_PAYMENT):
+        holders = ("till", "till with carla", "dana")  # the holding till (by key and by desk name), an admin
+        return state.status is S.PAYING and who not in holders
+    if move is Move.CANCEL:
+        front_desk = ("carla", "dana", "till", "till with carla", "other till")
+        if who in front_desk:
+            return False
+        return not (who == "kiosk" and state.status is S.PENDING_THERAPIST)
+    assert actor is not None
+    return False
+
+
+CASES = [(status, move, who) for status in S for move in Move for who in ACTORS]
+
+
+@pytest.mark.parametrize(("status", "move", "who"), CASES, ids=[f"{s}-{m}-{w}" for s, m, w in CASES])
+def test_every_status_move_and_actor(status: S, move: Move, who: str) -> None:
+    state = state_in(status)
+    actor = ACTORS[who]
+    if forbidden(state, move, who):
+        with pytest.raises(CommandError) as err:
+            transition(state, move, actor, NOW, room=None)
+        assert err.value.code is ErrorCode.FORBIDDEN
+        return
+    if status not in LEGAL_FROM[move]:
+        with pytest.raises(CommandError) as err:
+            transition(state, move, actor, NOW)
+        assert err.value.code is ErrorCode.INVALID_STATE
+        return
+    new = transition(state, move, actor, NOW)
+    assert new.status is TARGET[move][status]
+    check_fields(state, new, move, actor)
+
+
+def check_fields(old: TxnState, new: TxnState, move: Move, actor: Actor) -> None:
+    caller, staff = actor.caller, actor.staff
+    assert new.code == old.code and new.created_by_device_id == old.created_by_device_id
+    if move is Move.CLAIM_FOR_THERAPIST:
+        assert new.therapist_id == (staff.id if staff else None)
+        assert new.room == (caller.name if caller.kind is PrincipalKind.DEVICE else None)
+        assert (new.holder, new.claimed_at, new.therapist_confirmed_at) == (caller.key, NOW, NOW)
+        assert new.queue_key == old.queue_key
+    elif move is Move.START_SERVICE:
+        assert (new.service_started_at, new.holder) == (NOW, None)
+        assert new.therapist_id == old.therapist_id and new.claimed_at == old.claimed_at
+    elif move is Move.ADD_SERVICE:
+        assert new == old  # the items and totals are the service's; the state does not move
+    elif move is Move.FINISH_SERVICE:
+        assert (new.service_finished_at, new.queue_key, new.holder) == (NOW, NOW, None)
+    elif move is Move.CLAIM_FOR_CASHIER:
+        desk = caller.name if caller.kind is PrincipalKind.DEVICE else (staff.name if staff else caller.name)
+        assert (new.cashier_desk, new.holder, new.claimed_at, new.cashier_claimed_at) == (desk, caller.key, NOW, NOW)
+        assert new.cashier_id == (staff.id if staff else None)
+        assert new.queue_key == old.queue_key
+    elif move is Move.PAY:
+        assert (new.paid_at, new.holder) == (NOW, None)
+        assert new.cashier_claimed_at == (NOW if old.status is S.AWAITING_PAYMENT else old.cashier_claimed_at)
+        assert new.cashier_desk == (old.cashier_desk or caller.name)
+        assert new.cashier_id == (staff.id if staff else old.cashier_id)
+    elif move is Move.CANCEL:
+        assert (new.cancelled_at, new.holder) == (NOW, None)
+    else:  # a release, by its holder or by the server: back to its original place, claim cleared
+        assert new.queue_key == old.queue_key and (new.holder, new.claimed_at) == (None, None)
+        if old.status is S.THERAPIST_CONFIRMED:
+            assert (new.therapist_id, new.room, new.therapist_confirmed_at) == (None, None, None)
+        else:
+            assert (new.cashier_id, new.cashier_desk, new.cashier_claimed_at) == (None, None, None)
+            assert new.therapist_id == old.therapist_id  # the service stays on record
+
+
+def test_a_room_box_claim_names_the_room_it_was_given() -> None:
+    new = transition(state_in(S.PENDING_THERAPIST), Move.CLAIM_FOR_THERAPIST, Actor(ROOM), NOW, room="Room 7")
+    assert new.room == "Room 7" and new.therapist_id is None
+
+
+def test_refusals_say_why() -> None:
+    with pytest.raises(CommandError, match="only an unstarted claim can be given back"):
+        transition(state_in(S.IN_SERVICE), Move.GIVE_BACK, ACTORS["anna"], NOW)
+    with pytest.raises(CommandError, match="A-001 is another therapist's customer"):
+        transition(state_in(S.IN_SERVICE), Move.FINISH_SERVICE, ACTORS["ben"], NOW)
+    with pytest.raises(CommandError, match="A-001 is being paid at till-1"):
+        transition(state_in(S.PAYING), Move.PAY, ACTORS["other till"], NOW)
+    with pytest.raises(CommandError, match="A-001 is held by another cashier"):
+        transition(state_in(S.PAYING), Move.RELEASE_PAYMENT, ACTORS["other till"], NOW)
+    with pytest.raises(CommandError, match="A-001 is not being paid"):
+        transition(state_in(S.AWAITING_PAYMENT), Move.RELEASE_PAYMENT, ACTORS["till"], NOW)
+    with pytest.raises(CommandError, match="only its own waiting customers"):
+        transition(state_in(S.PENDING_THERAPIST), Move.CANCEL, ACTORS["other kiosk"], NOW)
+
+
+def test_the_payment_holder() -> None:
+    paying = state_in(S.PAYING)
+    assert holds_payment(paying, ACTORS["till"]) and holds_payment(paying, ACTORS["dana"])
+    assert not holds_payment(paying, ACTORS["other till"]) and not holds_payment(paying, ACTORS["carla"])
+    assert holds_payment(replace(paying, cashier_id=CARLA.id), ACTORS["carla"])  # the cashier who claimed it
+
+
+def test_an_abandoned_claim_is_released_only_if_still_the_same_claim() -> None:
+    claimed = state_in(S.THERAPIST_CONFIRMED)
+    assert still_held(claimed, ROOM.key, T0)
+    assert not still_held(claimed, ROOM.key, T0 + timedelta(seconds=1))  # claimed again since
+    assert not still_held(claimed, TILL.key, T0)
+    assert not still_held(state_in(S.IN_SERVICE), ROOM.key, T0)  # started: no longer a claim
+
+
+@pytest.mark.parametrize("status", list(S))
+def test_allowed_moves_are_exactly_the_legal_ones(status: S) -> None:
+    expected = [m for m in Move if m is not Move.RELEASE_ABANDONED and status in LEGAL_FROM[m]]
+    assert allowed_moves(status) == expected
+    assert Move.RELEASE_ABANDONED not in allowed_moves(status)
+
+
+def test_changed_lists_only_what_moved() -> None:
+    old = state_in(S.IN_SERVICE)
+    new = transition(old, Move.FINISH_SERVICE, ACTORS["anna"], NOW)
+    assert new.changed(old) == {
+        "status": "awaiting_payment",
+        "service_finished_at": NOW,
+        "queue_key": NOW,
+    }
