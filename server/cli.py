@@ -13,6 +13,7 @@ from typing import Any
 from .config import ConfigError, load_settings
 from .db.engine import Database
 from .db.migrate import current_revision, head_revision, upgrade
+from .domain.actors import DeviceRole, StaffRole
 from .domain.errors import CommandError
 from .domain.money import parse_amount
 from .logs import configure as configure_logging
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("staff", help="staff members")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
     staff_add = staff_sub.add_parser("add", help="add a staff member and print their token")
-    staff_add.add_argument("--role", required=True, choices=["therapist", "cashier", "admin"])
+    staff_add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
     staff_add.add_argument("--name", required=True)
     staff_add.add_argument("--pin", help="a 4-8 digit PIN for signing in on a screen")
     staff_sub.add_parser("list", help="list staff")
@@ -52,9 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     device = sub.add_parser("device", help="appliances and screens")
     device_sub = device.add_subparsers(dest="device_command", required=True)
     device_add = device_sub.add_parser("add", help="add a device and print its token")
-    device_add.add_argument("--role", required=True, choices=["kiosk", "cashier", "room", "lobby"])
+    device_add.add_argument("--role", required=True, choices=[r.value for r in DeviceRole])
     device_add.add_argument("--name", required=True)
     device_sub.add_parser("list", help="list devices")
+
+    contract = sub.add_parser("contract", help="print the wire contract (AsyncAPI 3.0, JSON Schemas) from the code")
+    contract.add_argument("--out", type=Path, help="write it to this file instead (docs/asyncapi.json is checked in)")
 
     run = sub.add_parser("run", help="serve HTTP and Socket.IO (gunicorn, one worker, SPA_THREADS threads)")
     run.add_argument("--host")
@@ -64,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "contract":
+        return _contract(args.out)  # pure: needs no settings, database or logging
     try:
         overrides: dict[str, Any] = {}
         if args.command == "run":
@@ -130,6 +136,18 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     finally:
         db.dispose()
     return 2
+
+
+def _contract(out: Path | None) -> int:
+    from .protocol.contract import render
+
+    text = render()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
 
 
 def _require_schema(url: str) -> None:

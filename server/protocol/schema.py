@@ -1,5 +1,10 @@
 """Wire payload → validated command. Pure functions: no I/O, no Flask.
 
+Each event's payload is declared once, as a `Payload` of `Field`s (name, kind, bounds, required
+or optional); its parser and its JSON Schema (draft 2020-12, published in docs/asyncapi.json by
+`contract.py`) are both derived from that declaration, so the two cannot drift. Limits and
+patterns come from `common/wire.py`.
+
 Every rule a hostile or broken client could break is checked here, so a handler only ever
 sees well-formed values: right types, bounded sizes, no unknown fields.
 """
@@ -8,301 +13,599 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from functools import cache
+from typing import Any, Generic, Protocol, TypeVar
+
+from common.wire import DEVICE_NAME_RE, IDEMPOTENCY_KEY_RE, ROOM_RE, Limits, PaymentMethod
 
 from ..domain.codes import normalize_code
 from ..domain.errors import CommandError, ErrorCode
-from ..domain.money import parse_amount
+from ..domain.money import MAX_AMOUNT_CENTS, amount_pattern, parse_amount
+from ..service.commands import (
+    AddService,
+    CashierClaim,
+    ConfirmSelection,
+    DeskSignIn,
+    Empty,
+    Heartbeat,
+    ItemRequest,
+    Lookup,
+    Pay,
+    PrintStatus,
+    TherapistClaim,
+    TxnAction,
+    TxnRef,
+)
 
-MAX_ID = 2**31 - 1
-MAX_ITEMS = 20
-MAX_QUANTITY = 20
-MAX_NAME = 60
-MAX_TOKEN = 200
-_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-_ROOM = re.compile(r"^[\w .#\-]{1,32}$")
-METHODS = ("cash", "card")
+__all__ = [
+    "PAYLOADS",
+    "AddService",
+    "CashierClaim",
+    "ConfirmSelection",
+    "DeskSignIn",
+    "Empty",
+    "Heartbeat",
+    "ItemRequest",
+    "Lookup",
+    "Pay",
+    "Payload",
+    "PrintStatus",
+    "TherapistClaim",
+    "TxnAction",
+    "TxnRef",
+]
 
+JSON = dict[str, Any]
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+MAX_ID = Limits.MAX_ID
+MAX_ITEMS = Limits.MAX_ITEMS
+MAX_QUANTITY = Limits.MAX_QUANTITY
+MAX_NAME = Limits.MAX_NAME
+MAX_TOKEN = Limits.MAX_TOKEN
+METHODS = tuple(m.value for m in PaymentMethod)
+UNIX_TIME_END = 2**33  # year 2242: a clock that far off is broken, not early
 
-@dataclass(frozen=True)
-class ItemRequest:
-    service_id: int
-    quantity: int
-
-
-@dataclass(frozen=True)
-class ConfirmSelection:
-    customer_name: str
-    items: tuple[ItemRequest, ...]
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class TherapistClaim:
-    therapist_token: str | None
-    room: str | None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class TxnAction:
-    """start, finish, release, cancel: a command on one transaction."""
-
-    transaction_id: int
-    acting_token: str | None = None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class AddService:
-    transaction_id: int
-    service_id: int
-    quantity: int
-    therapist_token: str | None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class CashierClaim:
-    cashier_token: str | None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class Pay:
-    transaction_id: int
-    amount_paid_cents: int
-    method: str
-    cashier_token: str | None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class Lookup:
-    code: str
-    cashier_token: str | None
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class TxnRef:
-    transaction_id: int
-
-
-@dataclass(frozen=True)
-class Empty:
-    pass
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    devices: dict[str, dict[str, Any]]
-    software: str | None
-
-
-@dataclass(frozen=True)
-class PrintStatus:
-    transaction_id: int
-    job_id: str
-    ok: bool
-    state: str
-    detail: str
+# What JSON Schema cannot say about free text; the schema carries it as a description, and the
+# `x-text` annotation marks the fields it applies to (the contract tests read it).
+TEXT_RULE = (
+    "Free text: trimmed of surrounding whitespace and NFC-normalised before its length is counted; "
+    "never blank; control, format, surrogate, private-use and unassigned characters (Unicode "
+    "categories Cc, Cf, Cs, Co, Cn) are refused. The bounds here apply to the text as sent."
+)
+_REFUSED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")
+# The server reads patterns with Python's re, where \w is any Unicode letter, digit or '_';
+# ECMA-262 (which JSON Schema names) reads it as ASCII only, so a client checking by the schema is
+# stricter than the server, never looser. The server matches whole strings (fullmatch): Python's
+# `$` alone would let '3\n' be a room.
+UNICODE_WORD_NOTE = "\\w is any Unicode letter, digit or '_'"
+# A ticket code as a scanner or a person types it (`normalize_code` reads it): surrounding
+# whitespace, spaces between the characters, either case, an optional '-', leading zeros left
+# out, never 0. That is exact, except that str.upper also folds a few non-ASCII letters (ß, ſ, ı,
+# the ﬀ ligatures) into ASCII ones: the server may take those; the contract does not offer them.
+TYPED_CODE = r"^\s*[A-Za-z]( *[A-Za-z]){0,2} *(- *)?(?=[0 ]*[1-9])[0-9]( *[0-9]){0,2}\s*$"
 
 
 def invalid(message: str) -> CommandError:
     return CommandError(ErrorCode.INVALID_PAYLOAD, message)
 
 
-def _fields(payload: object, required: set[str], optional: set[str]) -> dict[str, Any]:
-    if payload is None and not required:
-        return {}
-    if not isinstance(payload, dict):
-        raise invalid("payload must be an object")
-    unknown = set(payload) - required - optional
-    if unknown:
-        raise invalid(f"unknown field {sorted(map(str, unknown))[0]!r}")
-    missing = required - set(payload)
-    if missing:
-        raise invalid(f"missing field {sorted(missing)[0]!r}")
-    return payload
+# ---- kinds of field: each parses a value and describes itself as JSON Schema ------------------
 
 
-def _int(value: object, field: str, lo: int = 1, hi: int = MAX_ID) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(f"{field} must be an integer")
-    if not lo <= value <= hi:
-        raise invalid(f"{field} must be between {lo} and {hi}")
-    return value
+class Kind(Protocol):
+    def parse(self, value: object, where: str) -> Any: ...
 
-
-def _text(value: object, field: str, max_len: int) -> str:
-    if not isinstance(value, str):
-        raise invalid(f"{field} must be a string")
-    text = unicodedata.normalize("NFC", value).strip()
-    if not text:
-        raise invalid(f"{field} must not be empty")
-    if len(text) > max_len:
-        raise invalid(f"{field} must be at most {max_len} characters")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
-        raise invalid(f"{field} contains control or unassigned characters")
-    return text
-
-
-def _token(payload: dict[str, Any], field: str) -> str | None:
-    value = payload.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_TOKEN:
-        raise invalid(f"{field} must be a token string")
-    return value
-
-
-def _key(payload: dict[str, Any]) -> str | None:
-    value = payload.get("idempotency_key")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _KEY.match(value):
-        raise invalid("idempotency_key must be 1-64 characters of letters, digits, '_', '.', ':' or '-'")
-    return value
-
-
-def parse_confirm_selection(payload: object) -> ConfirmSelection:
-    p = _fields(payload, {"customer_name", "items"}, {"idempotency_key"})
-    name = _text(p["customer_name"], "customer_name", MAX_NAME)
-    items = p["items"]
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        raise invalid(f"items must be a list of 1 to {MAX_ITEMS} services")
-    quantities: dict[int, int] = {}
-    for i, item in enumerate(items):
-        f = _fields(item, {"service_id"}, {"quantity"})
-        service_id = _int(f["service_id"], f"items[{i}].service_id")
-        quantity = _int(f.get("quantity", 1), f"items[{i}].quantity", 1, MAX_QUANTITY)
-        quantities[service_id] = quantities.get(service_id, 0) + quantity
-        if quantities[service_id] > MAX_QUANTITY:
-            raise invalid(f"at most {MAX_QUANTITY} of one service")
-    merged = tuple(ItemRequest(s, q) for s, q in quantities.items())
-    return ConfirmSelection(name, merged, _key(p))
-
-
-def parse_therapist_claim(payload: object) -> TherapistClaim:
-    p = _fields(payload, set(), {"therapist_token", "room", "idempotency_key"})
-    room = p.get("room")
-    if room is not None and (not isinstance(room, str) or not _ROOM.match(room)):
-        raise invalid("room must be 1-32 letters, digits, spaces, '.', '#' or '-'")
-    return TherapistClaim(_token(p, "therapist_token"), room, _key(p))
-
-
-def parse_txn_action(payload: object, token_field: str | None) -> TxnAction:
-    optional = {"idempotency_key"} | ({token_field} if token_field else set())
-    p = _fields(payload, {"transaction_id"}, optional)
-    token = _token(p, token_field) if token_field else None
-    return TxnAction(_int(p["transaction_id"], "transaction_id"), token, _key(p))
-
-
-def parse_add_service(payload: object) -> AddService:
-    p = _fields(payload, {"transaction_id", "service_id"}, {"quantity", "therapist_token", "idempotency_key"})
-    return AddService(
-        _int(p["transaction_id"], "transaction_id"),
-        _int(p["service_id"], "service_id"),
-        _int(p.get("quantity", 1), "quantity", 1, MAX_QUANTITY),
-        _token(p, "therapist_token"),
-        _key(p),
-    )
-
-
-def parse_cashier_claim(payload: object) -> CashierClaim:
-    p = _fields(payload, set(), {"cashier_token", "idempotency_key"})
-    return CashierClaim(_token(p, "cashier_token"), _key(p))
-
-
-def parse_pay(payload: object) -> Pay:
-    p = _fields(payload, {"transaction_id", "amount_paid"}, {"method", "cashier_token", "idempotency_key"})
-    method = p.get("method", "cash")
-    if method not in METHODS:
-        raise invalid("method must be 'cash' or 'card'")
-    return Pay(
-        _int(p["transaction_id"], "transaction_id"),
-        parse_amount(p["amount_paid"], "amount_paid"),
-        method,
-        _token(p, "cashier_token"),
-        _key(p),
-    )
-
-
-def parse_lookup(payload: object) -> Lookup:
-    p = _fields(payload, {"code"}, {"cashier_token", "idempotency_key"})
-    raw = p["code"]
-    if not isinstance(raw, str) or len(raw) > 32:
-        raise invalid("code must be a ticket code like 'A-042'")
-    code = normalize_code(raw)
-    if code is None:
-        raise invalid(f"{raw[:32]!r} is not a ticket code like 'A-042'")
-    return Lookup(code, _token(p, "cashier_token"), _key(p))
-
-
-def parse_txn_ref(payload: object) -> TxnRef:
-    p = _fields(payload, {"transaction_id"}, set())
-    return TxnRef(_int(p["transaction_id"], "transaction_id"))
-
-
-def parse_empty(payload: object) -> Empty:
-    # Older clients send {} or nothing at all; both mean "no arguments".
-    _fields(payload if payload != {} else None, set(), set())
-    return Empty()
-
-
-_DEVICE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
-_DEVICE_FIELDS = {"state": 24, "detail": 200}
-
-
-def parse_heartbeat(payload: object) -> Heartbeat:
-    p = _fields(payload, {"devices"}, {"software"})
-    devices = p["devices"]
-    if not isinstance(devices, dict) or len(devices) > 16:
-        raise invalid("devices must be an object of at most 16 devices")
-    parsed: dict[str, dict[str, Any]] = {}
-    for name, health in devices.items():
-        if not isinstance(name, str) or not _DEVICE_NAME.match(name):
-            raise invalid("device names are 1-40 letters, digits, '_', '.' or '-'")
-        f = _fields(health, {"state"}, {"detail", "last_event_at"})
-        entry: dict[str, Any] = {}
-        for field, max_len in _DEVICE_FIELDS.items():
-            if field in f and f[field] != "":
-                entry[field] = _text(f[field], f"devices.{name}.{field}", max_len)
-        last = f.get("last_event_at")
-        if last is not None:
-            if isinstance(last, bool) or not isinstance(last, (int, float)) or not 0 <= last < 2**33:
-                raise invalid(f"devices.{name}.last_event_at must be a unix time")
-            entry["last_event_at"] = last
-        parsed[name] = entry
-    software = p.get("software")
-    return Heartbeat(parsed, _text(software, "software", 40) if software is not None else None)
+    def schema(self) -> JSON: ...
 
 
 @dataclass(frozen=True)
-class DeskSignIn:
-    staff_token: str
+class Integer:
+    lo: int = 1
+    hi: int = MAX_ID
+
+    def parse(self, value: object, where: str) -> int:
+        # bool is an int in Python and 1.0 a float: neither is an id on the wire.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise invalid(f"{where} must be an integer")
+        if not self.lo <= value <= self.hi:
+            raise invalid(f"{where} must be between {self.lo} and {self.hi}")
+        return value
+
+    def schema(self) -> JSON:
+        return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
+
+
+@dataclass(frozen=True)
+class Text:
+    max_len: int
+
+    def parse(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            raise invalid(f"{where} must be a string")
+        text = unicodedata.normalize("NFC", value).strip()
+        if not text:
+            raise invalid(f"{where} must not be empty")
+        if len(text) > self.max_len:
+            raise invalid(f"{where} must be at most {self.max_len} characters")
+        if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text):
+            raise invalid(f"{where} contains control or unassigned characters")
+        return text
+
+    def schema(self) -> JSON:
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.max_len,
+            "pattern": r"\S",
+            "description": TEXT_RULE,
+            "x-text": "trimmed, NFC, no control or unassigned characters",
+        }
+
+
+@dataclass(frozen=True)
+class Token:
+    def parse(self, value: object, where: str) -> str:
+        if not isinstance(value, str) or not 1 <= len(value) <= MAX_TOKEN:
+            raise invalid(f"{where} must be a token string")
+        return value
+
+    def schema(self) -> JSON:
+        return {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN, "description": "st_…, dv_… or ss_… token"}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str]
+    rule: str  # what the pattern means, for the refusal: "must be 1-32 letters, …"
+
+    def parse(self, value: object, where: str) -> str:
+        if not isinstance(value, str) or not self.regex.fullmatch(value):
+            raise invalid(f"{where} {self.rule}")
+        return value
+
+    def schema(self) -> JSON:
+        note = f" ({UNICODE_WORD_NOTE})" if "\\w" in self.regex.pattern else ""
+        return {"type": "string", "pattern": self.regex.pattern, "description": f"{self.rule}{note}"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    values: type[StrEnum]
+
+    def parse(self, value: object, where: str) -> StrEnum:
+        allowed = [m.value for m in self.values]
+        if not isinstance(value, str) or value not in allowed:
+            raise invalid(f"{where} must be " + " or ".join(repr(v) for v in allowed))
+        return self.values(value)
+
+    def schema(self) -> JSON:
+        return {"type": "string", "enum": [m.value for m in self.values]}
+
+
+@dataclass(frozen=True)
+class Flag:
+    def parse(self, value: object, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise invalid(f"{where} must be true or false")
+        return value
+
+    def schema(self) -> JSON:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class Amount:
+    def parse(self, value: object, where: str) -> int:
+        return parse_amount(value, where)
+
+    def schema(self) -> JSON:
+        whole, cents = divmod(MAX_AMOUNT_CENTS, 100)
+        return {
+            "description": (
+                "Money, exact: a decimal string with up to two places ('50.10'), or a JSON number with at most "
+                "two decimals (50.1), read by its shortest decimal representation; never rounded."
+            ),
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": whole if cents == 0 else MAX_AMOUNT_CENTS / 100,
+                    "multipleOf": 0.01,
+                },
+                {"type": "string", "pattern": amount_pattern()},
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class TicketCode:
+    def parse(self, value: object, where: str) -> str:
+        if not isinstance(value, str) or len(value) > Limits.MAX_CODE:
+            raise invalid(f"{where} must be a ticket code like 'A-042'")
+        code = normalize_code(value)
+        if code is None:
+            raise invalid(f"{value[: Limits.MAX_CODE]!r} is not a ticket code like 'A-042'")
+        return code
+
+    def schema(self) -> JSON:
+        return {
+            "type": "string",
+            "maxLength": Limits.MAX_CODE,
+            "pattern": TYPED_CODE,
+            "description": "A ticket code as a scanner types it: 'A-042', 'a042' and 'A-42' are all A-042.",
+        }
+
+
+@dataclass(frozen=True)
+class UnixTime:
+    def parse(self, value: object, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < UNIX_TIME_END:
+            raise invalid(f"{where} must be a unix time")
+        return value
+
+    def schema(self) -> JSON:
+        return {"type": "number", "minimum": 0, "exclusiveMaximum": UNIX_TIME_END, "description": "seconds since 1970"}
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Kind
+    min_items: int
+    max_items: int
+    noun: str  # "services": for "items must be a list of 1 to 20 services"
+
+    def parse(self, value: object, where: str) -> list[Any]:
+        if not isinstance(value, list) or not self.min_items <= len(value) <= self.max_items:
+            raise invalid(f"{where} must be a list of {self.min_items} to {self.max_items} {self.noun}")
+        return [self.item.parse(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+    def schema(self) -> JSON:
+        return {"type": "array", "minItems": self.min_items, "maxItems": self.max_items, "items": self.item.schema()}
+
+
+@dataclass(frozen=True)
+class MapOf:
+    key: re.Pattern[str]
+    key_rule: str  # the whole refusal, e.g. "device names are 1-40 letters, …"
+    value: Kind
+    max_entries: int
+    noun: str
+
+    def parse(self, value: object, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict) or len(value) > self.max_entries:
+            raise invalid(f"{where} must be an object of at most {self.max_entries} {self.noun}")
+        parsed: dict[str, Any] = {}
+        for name, entry in value.items():
+            if not isinstance(name, str) or not self.key.fullmatch(name):
+                raise invalid(self.key_rule)
+            parsed[name] = self.value.parse(entry, f"{where}.{name}")
+        return parsed
+
+    def schema(self) -> JSON:
+        return {
+            "type": "object",
+            "maxProperties": self.max_entries,
+            "propertyNames": {"pattern": self.key.pattern},
+            "additionalProperties": self.value.schema(),
+        }
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an object. Absent (or null where `nullable`, or "" where `blank_absent`)
+    means `default`; with no default the parsed object leaves the field out."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    default: Any = None
+    nullable: bool = False
+    blank_absent: bool = False
+    doc: str = ""
+
+    def absent(self, value: object) -> bool:
+        return (self.nullable and value is None) or (self.blank_absent and value == "")
+
+    def schema(self) -> JSON:
+        alternatives = [self.kind.schema()]
+        if self.blank_absent:
+            alternatives.append({"const": ""})
+        if self.nullable:
+            alternatives.append({"type": "null"})
+        schema: JSON = dict(alternatives[0]) if len(alternatives) == 1 else {"anyOf": alternatives}
+        if self.doc:
+            schema["description"] = ". ".join(filter(None, [self.doc, schema.get("description")]))
+        if self.default is not None:
+            schema["default"] = self.default
+        return schema
+
+
+@dataclass(frozen=True)
+class Obj:
+    fields: tuple[Field, ...]
+
+    def parse(self, value: object, where: str) -> dict[str, Any]:
+        required = {f.name for f in self.fields if f.required}
+        if value is None and not required:
+            return self.parse({}, where)  # no payload at all: every field absent
+        if not isinstance(value, dict):
+            raise invalid("payload must be an object")
+        unknown = set(value) - {f.name for f in self.fields}
+        if unknown:
+            raise invalid(f"unknown field {sorted(map(str, unknown))[0]!r}")
+        missing = required - set(value)
+        if missing:
+            raise invalid(f"missing field {sorted(missing)[0]!r}")
+        parsed: dict[str, Any] = {}
+        for f in self.fields:
+            if f.name in value and not f.absent(value[f.name]):
+                parsed[f.name] = f.kind.parse(value[f.name], f"{where}.{f.name}" if where else f.name)
+            elif f.default is not None:
+                parsed[f.name] = f.default
+        return parsed
+
+    def schema(self) -> JSON:
+        required = [f.name for f in self.fields if f.required]
+        schema: JSON = {
+            # Nothing required: no payload (or null) means every field absent.
+            "type": "object" if required else ["object", "null"],
+            "properties": {f.name: f.schema() for f in self.fields},
+            "additionalProperties": False,
+        }
+        if required:
+            schema["required"] = required
+        return schema
+
+
+# ---- payloads: one declaration per event, a parser and a JSON Schema from it ------------------
+
+CommandT = TypeVar("CommandT", covariant=True)
+
+
+@dataclass(frozen=True)
+class Payload(Generic[CommandT]):
+    fields: tuple[Field, ...]
+    build: Callable[[dict[str, Any]], CommandT]
+    doc: str = ""
+    rules: tuple[str, ...] = ()  # what `build` checks across fields, which JSON Schema cannot say
+
+    def parse(self, payload: object) -> CommandT:
+        return self.build(Obj(self.fields).parse(payload, ""))
+
+    def json_schema(self) -> JSON:
+        description = " ".join([self.doc, *self.rules]).strip()
+        return {"$schema": DRAFT, **({"description": description} if description else {}), **Obj(self.fields).schema()}
+
+
+ID = Integer()
+QUANTITY = Integer(1, MAX_QUANTITY)
+KEY = Field(
+    "idempotency_key",
+    Pattern(IDEMPOTENCY_KEY_RE, "must be 1-64 characters of letters, digits, '_', '.', ':' or '-'"),
+    nullable=True,
+    doc="the same key from the same caller has its effect once; the first result is acknowledged again",
+)
+TRANSACTION = Field("transaction_id", ID, required=True)
+
+
+def token(name: str, doc: str = "act for this staff member (else the caller, or who signed in at the desk)") -> Field:
+    return Field(name, Token(), nullable=True, doc=doc)
+
+
+def _merge_items(items: list[dict[str, int]]) -> tuple[ItemRequest, ...]:
+    quantities: dict[int, int] = {}
+    for item in items:
+        service_id = item["service_id"]
+        quantities[service_id] = quantities.get(service_id, 0) + item["quantity"]
+        if quantities[service_id] > MAX_QUANTITY:
+            raise invalid(f"at most {MAX_QUANTITY} of one service")
+    return tuple(ItemRequest(s, q) for s, q in quantities.items())
+
+
+CONFIRM_SELECTION: Payload[ConfirmSelection] = Payload(
+    (
+        Field("customer_name", Text(MAX_NAME), required=True),
+        Field(
+            "items",
+            ListOf(
+                Obj((Field("service_id", ID, required=True), Field("quantity", QUANTITY, default=1))),
+                1,
+                MAX_ITEMS,
+                "services",
+            ),
+            required=True,
+        ),
+        KEY,
+    ),
+    lambda p: ConfirmSelection(p["customer_name"], _merge_items(p["items"]), p.get("idempotency_key")),
+    doc="An order from the kiosk.",
+    rules=(f"Repeated services are added up, to at most {MAX_QUANTITY} of one service.",),
+)
+THERAPIST_CLAIM: Payload[TherapistClaim] = Payload(
+    (
+        token("therapist_token"),
+        Field(
+            "room",
+            Pattern(ROOM_RE, "must be 1-32 letters, digits, spaces, '.', '#' or '-'"),
+            nullable=True,
+            doc="shown on the lobby TV; a room box's name when absent",
+        ),
+        KEY,
+    ),
+    lambda p: TherapistClaim(p.get("therapist_token"), p.get("room"), p.get("idempotency_key")),
+)
+
+
+@cache
+def txn_action(token_field: str | None) -> Payload[TxnAction]:
+    """A command on one transaction; `token_field` names the acting-token field it takes, if any."""
+    fields = (TRANSACTION, *((token(token_field),) if token_field else ()), KEY)
+    return Payload(
+        fields,
+        lambda p: TxnAction(p["transaction_id"], p.get(token_field) if token_field else None, p.get("idempotency_key")),
+    )
+
+
+ADD_SERVICE: Payload[AddService] = Payload(
+    (
+        TRANSACTION,
+        Field("service_id", ID, required=True),
+        Field("quantity", QUANTITY, default=1),
+        token("therapist_token"),
+        KEY,
+    ),
+    lambda p: AddService(
+        p["transaction_id"], p["service_id"], p["quantity"], p.get("therapist_token"), p.get("idempotency_key")
+    ),
+)
+CASHIER_CLAIM: Payload[CashierClaim] = Payload(
+    (token("cashier_token"), KEY),
+    lambda p: CashierClaim(p.get("cashier_token"), p.get("idempotency_key")),
+)
+PAY: Payload[Pay] = Payload(
+    (
+        TRANSACTION,
+        Field("amount_paid", Amount(), required=True),
+        Field("method", Choice(PaymentMethod), default=PaymentMethod.CASH),
+        token("cashier_token"),
+        KEY,
+    ),
+    lambda p: Pay(
+        p["transaction_id"], p["amount_paid"], p["method"], p.get("cashier_token"), p.get("idempotency_key")
+    ),
+)
+LOOKUP: Payload[Lookup] = Payload(
+    (Field("code", TicketCode(), required=True), token("cashier_token"), KEY),
+    lambda p: Lookup(p["code"], p.get("cashier_token"), p.get("idempotency_key")),
+)
+TXN_REF: Payload[TxnRef] = Payload((TRANSACTION,), lambda p: TxnRef(p["transaction_id"]))
+# Older clients send {} or nothing at all; both mean "no arguments".
+EMPTY: Payload[Empty] = Payload((), lambda p: Empty(), doc="No payload, null or {}.")
+DEVICE_HEALTH = Obj(
+    (
+        # Appliances send "" for "nothing to say"; such a field is left out of the health kept.
+        Field("state", Text(Limits.MAX_DEVICE_STATE), required=True, blank_absent=True),
+        Field("detail", Text(Limits.MAX_DEVICE_DETAIL), blank_absent=True),
+        Field("last_event_at", UnixTime(), nullable=True),
+    )
+)
+HEARTBEAT: Payload[Heartbeat] = Payload(
+    (
+        Field(
+            "devices",
+            MapOf(
+                DEVICE_NAME_RE,
+                "device names are 1-40 letters, digits, '_', '.' or '-'",
+                DEVICE_HEALTH,
+                Limits.MAX_DEVICES,
+                "devices",
+            ),
+            required=True,
+        ),
+        Field("software", Text(Limits.MAX_SOFTWARE), nullable=True),
+    ),
+    lambda p: Heartbeat(p["devices"], p.get("software")),
+)
+# Signing in twice is harmless, so a key is accepted (every command may carry one) and not stored.
+DESK_SIGN_IN: Payload[DeskSignIn] = Payload(
+    (Field("staff_token", Token(), required=True, doc="a scanned staff badge"), KEY),
+    lambda p: DeskSignIn(p["staff_token"]),
+)
+PRINT_STATUS: Payload[PrintStatus] = Payload(
+    (
+        TRANSACTION,
+        Field(
+            "job_id",
+            Pattern(re.compile(Limits.JOB_ID), "must be 1-64 characters of letters, digits, '_', '.', ':' or '-'"),
+            required=True,
+        ),
+        Field("ok", Flag(), required=True, doc="printed"),
+        Field("state", Text(Limits.MAX_DEVICE_STATE), default="ok"),
+        Field("detail", Text(Limits.MAX_DEVICE_DETAIL), default="", nullable=True, blank_absent=True),
+    ),
+    lambda p: PrintStatus(p["transaction_id"], p["job_id"], p["ok"], p["state"], p["detail"]),
+)
+
+# Every client → server event, by its wire name. The event table calls PAYLOADS[name].parse.
+PAYLOADS: dict[str, Payload[Any]] = {
+    "customer_confirm_selection": CONFIRM_SELECTION,
+    "therapist_confirm_next": THERAPIST_CLAIM,
+    "therapist_start_service": txn_action("therapist_token"),
+    "therapist_add_service": ADD_SERVICE,
+    "therapist_finish_service": txn_action("therapist_token"),
+    "therapist_release": txn_action("therapist_token"),
+    "cashier_claim_next": CASHIER_CLAIM,
+    "cashier_lookup": LOOKUP,
+    "cashier_pay": PAY,
+    "cashier_release": txn_action("cashier_token"),
+    "cancel_transaction": txn_action(None),
+    "queue_snapshot": EMPTY,
+    "get_transaction": TXN_REF,
+    "service_catalog": EMPTY,
+    "therapist_subscribe": EMPTY,
+    "cashier_subscribe": EMPTY,
+    "monitor_subscribe": EMPTY,
+    "customer_subscribe": TXN_REF,
+    "appliance_heartbeat": HEARTBEAT,
+    "receipt_reprint": TXN_REF,
+    "receipt_status": PRINT_STATUS,
+    "print_jobs_pending": EMPTY,
+    "desk_sign_in": DESK_SIGN_IN,
+    "desk_sign_out": EMPTY,
+    "device_activity": EMPTY,
+    "appliances_snapshot": EMPTY,
+}
+
+
+# ---- the parse functions callers and tests use by name ---------------------------------------
+
+
+def parse_confirm_selection(payload: object) -> ConfirmSelection:
+    return CONFIRM_SELECTION.parse(payload)
+
+
+def parse_therapist_claim(payload: object) -> TherapistClaim:
+    return THERAPIST_CLAIM.parse(payload)
+
+
+def parse_txn_action(payload: object, token_field: str | None) -> TxnAction:
+    return txn_action(token_field).parse(payload)
+
+
+def parse_add_service(payload: object) -> AddService:
+    return ADD_SERVICE.parse(payload)
+
+
+def parse_cashier_claim(payload: object) -> CashierClaim:
+    return CASHIER_CLAIM.parse(payload)
+
+
+def parse_pay(payload: object) -> Pay:
+    return PAY.parse(payload)
+
+
+def parse_lookup(payload: object) -> Lookup:
+    return LOOKUP.parse(payload)
+
+
+def parse_txn_ref(payload: object) -> TxnRef:
+    return TXN_REF.parse(payload)
+
+
+def parse_empty(payload: object) -> Empty:
+    return EMPTY.parse(payload)
+
+
+def parse_heartbeat(payload: object) -> Heartbeat:
+    return HEARTBEAT.parse(payload)
 
 
 def parse_desk_sign_in(payload: object) -> DeskSignIn:
-    # Signing in twice is harmless, so a key is accepted (every command may carry one) and not stored.
-    p = _fields(payload, {"staff_token"}, {"idempotency_key"})
-    _key(p)
-    token = _token(p, "staff_token")
-    if token is None:
-        raise invalid("staff_token must be a token string")
-    return DeskSignIn(token)
+    return DESK_SIGN_IN.parse(payload)
 
 
 def parse_print_status(payload: object) -> PrintStatus:
-    p = _fields(payload, {"transaction_id", "job_id", "ok"}, {"state", "detail"})
-    if not isinstance(p["ok"], bool):
-        raise invalid("ok must be true or false")
-    job_id = p["job_id"]
-    if not isinstance(job_id, str) or not _KEY.match(job_id):
-        raise invalid("job_id must be 1-64 characters of letters, digits, '_', '.', ':' or '-'")
-    state = _text(p.get("state", "ok"), "state", 24)
-    detail = p.get("detail", "")
-    detail = _text(detail, "detail", 200) if detail else ""
-    return PrintStatus(_int(p["transaction_id"], "transaction_id"), job_id, p["ok"], state, detail)
+    return PRINT_STATUS.parse(payload)

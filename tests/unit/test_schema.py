@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from common.wire import ROOM_RE
 from server.domain.errors import CommandError, ErrorCode
 from server.protocol import schema
 
@@ -89,6 +90,9 @@ def test_pay_defaults_to_cash_and_parses_money() -> None:
     cmd = schema.parse_pay({"transaction_id": 4, "amount_paid": "100.00"})
     assert (cmd.transaction_id, cmd.amount_paid_cents, cmd.method) == (4, 10000, "cash")
     assert schema.parse_pay({"transaction_id": 4, "amount_paid": 100, "method": "card"}).amount_paid_cents == 10000
+    # The original design's clients send a JSON number: read by its shortest decimal form.
+    assert schema.parse_pay({"transaction_id": 4, "amount_paid": 99.99}).amount_paid_cents == 9999
+    assert schema.parse_pay({"transaction_id": 4, "amount_paid": 50.1}).amount_paid_cents == 5010
 
 
 @pytest.mark.parametrize(
@@ -96,7 +100,8 @@ def test_pay_defaults_to_cash_and_parses_money() -> None:
     [
         {"transaction_id": 4},
         {"amount_paid": "1.00"},
-        {"transaction_id": 4, "amount_paid": 99.99},
+        {"transaction_id": 4, "amount_paid": 99.999},
+        {"transaction_id": 4, "amount_paid": True},
         {"transaction_id": 4, "amount_paid": "1.00", "method": "bitcoin"},
         {"transaction_id": "4", "amount_paid": "1"},
         {"transaction_id": 4, "amount_paid": "-1.00"},
@@ -136,3 +141,54 @@ def test_heartbeat() -> None:
     refused(schema.parse_heartbeat, {"devices": {"bad name!": {"state": "ok"}}})
     refused(schema.parse_heartbeat, {"devices": {f"d{i}": {"state": "ok"} for i in range(17)}})
     refused(schema.parse_heartbeat, {"devices": {"p": {"state": "ok", "last_event_at": "yesterday"}}})
+
+
+def test_print_status() -> None:
+    status = schema.parse_print_status({"transaction_id": 1, "job_id": "rcpt-1", "ok": False, "detail": None})
+    assert (status.ok, status.state, status.detail) == (False, "ok", "")
+    assert schema.parse_print_status({"transaction_id": 1, "job_id": "rcpt-1", "ok": True, "detail": ""}).detail == ""
+    not_a_flag = {"transaction_id": 1, "job_id": "j", "ok": 1}
+    assert "ok must be true or false" in refused(schema.parse_print_status, not_a_flag)
+    # A detail is text (or nothing): 0 and false used to pass as "no detail".
+    assert "detail must be a string" in refused(
+        schema.parse_print_status, {"transaction_id": 1, "job_id": "j", "ok": True, "detail": 0}
+    )
+
+
+@pytest.mark.parametrize(
+    ("parse", "payload"),
+    [
+        # A pattern matches the whole string: Python's `$` alone also matched before a final newline.
+        (schema.parse_cashier_claim, {"idempotency_key": "k1\n"}),
+        (schema.parse_therapist_claim, {"room": "3\n"}),
+        (schema.parse_heartbeat, {"devices": {"printer\n": {"state": "ok"}}}),
+        (schema.parse_print_status, {"transaction_id": 1, "job_id": "rcpt-1\n", "ok": True}),
+    ],
+)
+def test_patterns_refuse_a_trailing_newline(parse: Any, payload: Any) -> None:
+    refused(parse, payload)
+
+
+def test_the_registry_has_every_event_with_its_parser_and_schema() -> None:
+    assert len(schema.PAYLOADS) == 26
+    assert schema.PAYLOADS["therapist_start_service"].parse({"transaction_id": 3, "therapist_token": "t"}) == (
+        schema.TxnAction(3, "t", None)
+    )
+    assert schema.PAYLOADS["cashier_release"].parse({"transaction_id": 3, "cashier_token": "c"}).acting_token == "c"
+    assert "unknown field" in refused(schema.PAYLOADS["cancel_transaction"].parse, {"transaction_id": 3, "x": 1})
+    assert schema.PAYLOADS["desk_sign_out"].parse(None) == schema.Empty()
+    for payload in schema.PAYLOADS.values():
+        assert payload.json_schema()["$schema"] == schema.DRAFT
+
+
+def test_one_declaration_gives_the_schema_its_bounds() -> None:
+    order = schema.PAYLOADS["customer_confirm_selection"].json_schema()
+    assert order["required"] == ["customer_name", "items"]
+    assert order["properties"]["customer_name"]["maxLength"] == schema.MAX_NAME
+    items = order["properties"]["items"]
+    assert (items["minItems"], items["maxItems"]) == (1, schema.MAX_ITEMS)
+    assert items["items"]["properties"]["quantity"] == {"type": "integer", "minimum": 1, "maximum": 20, "default": 1}
+    claim = schema.PAYLOADS["therapist_confirm_next"].json_schema()
+    assert claim["type"] == ["object", "null"]  # nothing required: no payload is fine
+    assert claim["properties"]["room"]["anyOf"][0]["pattern"] == ROOM_RE.pattern
+    assert schema.PAYLOADS["queue_snapshot"].json_schema()["properties"] == {}

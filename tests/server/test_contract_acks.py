@@ -1,0 +1,152 @@
+"""Real commands through Flask-SocketIO's test client: every acknowledgement and every event a
+client receives matches its schema in the published contract (server/protocol/contract.py)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from server.app import create_app
+from server.db.engine import Database
+from server.protocol import contract
+from server.service import admin
+from tests.unit.test_contract_validator import assert_valid
+
+
+@pytest.fixture
+def app(sqlite_url: str) -> Iterator[Flask]:
+    application = create_app({"database_url": sqlite_url, "testing": True})
+    yield application
+    application.extensions["spa"].stop()
+
+
+@pytest.fixture
+def tokens(sqlite_url: str) -> dict[str, str]:
+    db = Database(sqlite_url, pool_size=1, max_overflow=0)
+    try:
+        return {r["name"]: r["token"] for r in admin.load_demo(db)}
+    finally:
+        db.dispose()
+
+
+class Caller:
+    """One connection: sends commands, checks each acknowledgement, keeps what it receives."""
+
+    def __init__(self, app: Flask, token: str, acks: dict[str, list[Any]]) -> None:
+        self.client = app.extensions["spa"].socketio.test_client(app, auth={"token": token})
+        assert self.client.is_connected()
+        self.acks = acks
+        self.events: dict[str, list[Any]] = defaultdict(list)
+
+    def __call__(self, event: str, payload: Any = None, expect: str | None = None) -> Any:
+        args = () if payload is None else (payload,)
+        ack = self.client.emit(event, *args, callback=True)
+        assert_valid(contract.ack_schema(event), ack, f"the {event} acknowledgement")
+        self.acks[event].append(ack)
+        if expect is None:
+            assert ack["ok"], f"{event} {payload}: {ack}"
+        else:
+            assert not ack["ok"] and ack["error"]["code"] == expect, f"{event}: {ack}"
+        return ack
+
+    def receive(self) -> dict[str, list[Any]]:
+        for message in self.client.get_received():
+            (data,) = message["args"]
+            assert message["name"] in contract.OUTBOUND, f"{message['name']} is not in the contract"
+            assert_valid(contract.event_schema(message["name"]), data, f"the {message['name']} event")
+            self.events[message["name"]].append(data)
+        return self.events
+
+
+def test_every_ack_and_every_event_matches_the_contract(app: Flask, tokens: dict[str, str]) -> None:
+    acks: dict[str, list[Any]] = defaultdict(list)
+    kiosk, till, room, lobby = (Caller(app, tokens[n], acks) for n in ("kiosk-1", "cashier-1", "room-1", "lobby-1"))
+    anna, carla = Caller(app, tokens["Anna"], acks), Caller(app, tokens["Carla"], acks)
+
+    # Subscriptions and public reads on an empty queue.
+    lobby("monitor_subscribe")
+    room("therapist_subscribe")
+    till("cashier_subscribe", {})
+    carla("cashier_subscribe")
+    lobby("queue_snapshot")
+    lobby("service_catalog")
+    room("therapist_confirm_next", None, expect="queue_empty")
+
+    # Orders: one replayed by its key, one to be given back, one cancelled.
+    maria = kiosk(
+        "customer_confirm_selection",
+        {"customer_name": "Maria Lopez", "items": [{"service_id": 1}], "idempotency_key": "k-1"},
+    )
+    assert kiosk(
+        "customer_confirm_selection",
+        {"customer_name": "Maria Lopez", "items": [{"service_id": 1}], "idempotency_key": "k-1"},
+    )["replayed"]
+    liam = kiosk("customer_confirm_selection", {"customer_name": "Liam", "items": [{"service_id": 5, "quantity": 2}]})
+    zoe = kiosk("customer_confirm_selection", {"customer_name": "Zoe", "items": [{"service_id": 3}]})
+    kiosk("customer_subscribe", {"transaction_id": maria["transaction_id"]})
+    kiosk("get_transaction", {"transaction_id": maria["transaction_id"]})
+    carla("get_transaction", {"transaction_id": maria["transaction_id"]})
+    lobby("queue_snapshot")
+    carla("queue_snapshot")
+    kiosk(
+        "customer_confirm_selection", {"customer_name": "X", "items": [{"service_id": 999}]}, expect="unknown_service"
+    )
+
+    # The therapist's side.
+    tid = maria["transaction_id"]
+    assert anna("therapist_confirm_next", {"room": "3"})["transaction"]["id"] == tid
+    anna("therapist_add_service", {"transaction_id": tid, "service_id": 7})
+    anna("therapist_start_service", {"transaction_id": tid})
+    anna("therapist_finish_service", {"transaction_id": tid})
+    assert room("therapist_confirm_next")["transaction"]["id"] == liam["transaction_id"]
+    room("therapist_release", {"transaction_id": liam["transaction_id"]})
+    anna("therapist_start_service", {"transaction_id": liam["transaction_id"]}, expect="invalid_state")
+    carla("cancel_transaction", {"transaction_id": zoe["transaction_id"]})
+    carla("queue_snapshot")
+
+    # The till: health, a badge, a payment in a JSON number, the receipt.
+    till("appliance_heartbeat", {"devices": {"printer": {"state": "paper_low", "detail": "", "last_event_at": 1.5e9}}})
+    till("device_activity")
+    till("desk_sign_in", {"staff_token": tokens["Carla"]})
+    assert till("cashier_claim_next")["transaction"]["id"] == tid
+    till("cashier_release", {"transaction_id": tid})
+    assert till("cashier_lookup", {"code": "a1"})["transaction"]["status"] == "paying"
+    till("cashier_pay", {"transaction_id": tid, "amount_paid": 50}, expect="insufficient_payment")
+    paid = till("cashier_pay", {"transaction_id": tid, "amount_paid": 70.1})
+    assert (paid["transaction"]["total"], paid["change"]) == ("63.00", "7.10")
+    jobs = till("print_jobs_pending")["jobs"]
+    till("receipt_status", {"transaction_id": tid, "job_id": jobs[0]["job_id"], "ok": True})
+    carla("receipt_reprint", {"transaction_id": tid})
+    till("desk_sign_out")
+    lobby("appliances_snapshot")
+
+    # Refusals of every kind the contract names for a caller that is connected.
+    kiosk("cashier_claim_next", None, expect="forbidden")
+    kiosk("customer_confirm_selection", {"customer_name": "Maria"}, expect="invalid_payload")
+    carla("get_transaction", {"transaction_id": 9999}, expect="not_found")
+    till("cashier_claim_next", None, expect="queue_empty")
+    till("cashier_pay", {"transaction_id": tid, "amount_paid": 10.001}, expect="invalid_payload")
+
+    # Broadcasts come from their own thread: wait for the last change to reach every screen.
+    last_version = carla("queue_snapshot")["version"]
+    deadline = time.monotonic() + 10
+    screens = ((room, "therapist_queue_updated"), (till, "cashier_queue_updated"), (lobby, "monitor_updated"))
+    while time.monotonic() < deadline:
+        for caller in (kiosk, till, room, lobby, anna, carla):
+            caller.receive()
+        if all(max((e["version"] for e in c.events[name]), default=0) >= last_version for c, name in screens):
+            break
+        time.sleep(0.02)
+
+    assert set(acks) == set(contract.ACKS), f"commands not exercised: {set(contract.ACKS) - set(acks)}"
+    received = {name for c in (kiosk, till, room, lobby, anna, carla) for name in c.events}
+    # appliances_updated comes from the appliance watch, on its own clock; signed_out only to a
+    # caller whose sign-in ended.
+    expected = set(contract.OUTBOUND) - {"appliances_updated", "signed_out"}
+    assert expected <= received, f"events never received: {expected - received}"
+    assert till.events["print_receipt"][0]["receipt"]["paid"] == "70.10"
