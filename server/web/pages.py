@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template
 
+from common.wire import page_contract
+
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
@@ -60,6 +62,9 @@ def page_config(page: str) -> dict[str, Any]:
         },
         "command_timeout_s": COMMAND_TIMEOUT_S,
         "kiosk": {"idle_s": KIOSK_IDLE_S, "ticket_s": KIOSK_TICKET_S},
+        # Error codes with their retry class, limits, payment methods, device states: the
+        # screens read these here rather than copying them (docs/SCREENS.md).
+        "contract": page_contract(),
     }
 
 

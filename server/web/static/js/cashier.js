@@ -5,23 +5,32 @@
 // The page connects with the till's device token (/cashier#token=dv_…). A cashier may sign in
 // with name + PIN; the session then goes along as cashier_token. Without it, the till acts alone.
 
-import { deviceToken } from "./lib/config.js";
+import { contract, deviceToken } from "./lib/config.js";
 import { $, el, flash, onAction, setEnabled, statusText } from "./lib/dom.js";
 import { buildKeys } from "./lib/keypad.js";
 import { Live, VersionedState, whileBusy } from "./lib/live.js";
-import { centsToWire, money, toCents } from "./lib/money.js";
+import { MAX_AMOUNT_CENTS, centsToWire, money, toCents } from "./lib/money.js";
+import { allows, allowsAny, byQueuePlace } from "./lib/queue.js";
 import { SignIn, saveSession, savedSession, signOut } from "./lib/signin.js";
 import { applyStrings, errorText, strings } from "./strings.js";
 
 const t = strings("cashier");
 const PAGE = "cashier";
-const QUEUE_STATUSES = new Set(["awaiting_payment", "paying"]);
-const PAYABLE = new Set(["awaiting_payment", "paying"]);
+// This screen's part of the moves a staff view lists as allowed (server/domain/moves.py): a
+// transaction it may claim, take payment for or put back is in its queue.
+const CASHIER_MOVES = ["claim_for_cashier", "pay", "release_payment"];
 const PRINT_SLOW_MS = 15000;
-const MAX_TENDER_DIGITS = 7;
 
-// Device states an appliance reports that the cashier should know about (devices/base.py).
-const HEALTH_PROBLEMS = new Set(["missing", "offline", "paper_low", "paper_out", "error"]);
+// The payment methods the server takes (common/wire.py PaymentMethod). Cash is the one with an
+// amount tendered and change; any other method pays the total.
+const METHODS = contract.payment_methods;
+const CASH = "cash";
+const DEFAULT_METHOD = METHODS.includes(CASH) ? CASH : METHODS[0];
+
+// Device states an appliance reports (common/wire.py DeviceState); all but these two are a
+// problem the cashier should know about.
+const HEALTHY = new Set(["ok", "closed"]);
+const HEALTH_PROBLEMS = new Set(contract.device_states.filter((state) => !HEALTHY.has(state)));
 
 let live = null;
 let session = savedSession(PAGE);
@@ -38,7 +47,7 @@ const till = {
   print: null, // "pending" | "ok" | "failed" | "none" | "slow"
   printDetail: "",
   tendered: "",
-  method: "cash",
+  method: DEFAULT_METHOD,
 };
 let printTimer = null;
 
@@ -56,7 +65,7 @@ function withCashier(payload) {
 function keep(view) {
   const known = queueTxns.get(view.id);
   if (known && known.row_version > view.row_version) return;
-  if (QUEUE_STATUSES.has(view.status)) queueTxns.set(view.id, view);
+  if (allowsAny(view, CASHIER_MOVES)) queueTxns.set(view.id, view);
   else queueTxns.delete(view.id);
   if (till.view && till.view.id === view.id && till.view.row_version <= view.row_version) till.view = view;
 }
@@ -105,9 +114,7 @@ function known(key, fallback) {
 }
 
 function renderQueue() {
-  const rows = [...queueTxns.values()].sort(
-    (a, b) => String(a.queue_since).localeCompare(String(b.queue_since)) || a.id - b.id,
-  );
+  const rows = [...queueTxns.values()].sort(byQueuePlace);
   $("#queue-empty").hidden = rows.length > 0;
   $("#pay-queue").replaceChildren(
     ...rows.slice(0, 50).map((v) =>
@@ -137,7 +144,7 @@ function renderTransaction() {
   const view = till.view;
   $("#txn").hidden = !view;
   $("#txn-empty").hidden = Boolean(view);
-  $("#release").hidden = !(view && view.status === "paying" && !till.payment);
+  $("#release").hidden = !(allows(view, "release_payment") && !till.payment);
   if (!view) return;
   $("#txn-code").textContent = view.code;
   $("#txn-name").textContent = view.customer_name;
@@ -176,24 +183,24 @@ function renderTill() {
     $("#print-status").dataset.state = till.print || "";
     return;
   }
-  const payable = Boolean(view && PAYABLE.has(view.status));
+  const payable = allows(view, "pay");
   const total = view ? toCents(view.total) : null;
   const cents = tenderedCents();
-  const card = till.method === "card";
-  $("#tendered").textContent = card ? (view ? money(view.total) : "") : cents === null ? "—" : money(cents);
-  for (const button of document.querySelectorAll("[data-method]")) {
+  const paysTotal = till.method !== CASH;
+  $("#tendered").textContent = paysTotal ? (view ? money(view.total) : "") : cents === null ? "—" : money(cents);
+  for (const button of document.querySelectorAll("#methods [data-method]")) {
     button.setAttribute("aria-pressed", String(button.dataset.method === till.method));
   }
-  for (const key of document.querySelectorAll("#keypad button")) setEnabled(key, payable && !card);
+  for (const key of document.querySelectorAll("#keypad button")) setEnabled(key, payable && !paysTotal);
   let preview = "";
-  if (payable && !card && cents !== null && total !== null) {
+  if (payable && !paysTotal && cents !== null && total !== null) {
     preview = cents >= total ? `${t("change")}: ${money(cents - total)}` : t("short_by", { amount: money(total - cents) });
   }
   $("#change-preview").textContent = preview;
-  $("#change-preview").dataset.short = String(payable && !card && cents !== null && cents < total);
+  $("#change-preview").dataset.short = String(payable && !paysTotal && cents !== null && cents < total);
   const pay = $("#pay");
-  pay.textContent = view && payable ? t("pay", { amount: money(card ? view.total : cents ?? 0) }) : t("pay_plain");
-  setEnabled(pay, payable && (card || cents !== null));
+  pay.textContent = view && payable ? t("pay", { amount: money(paysTotal ? view.total : cents ?? 0) }) : t("pay_plain");
+  setEnabled(pay, payable && (paysTotal || cents !== null));
 }
 
 // ---- the keypad ------------------------------------------------------------------------
@@ -206,9 +213,12 @@ function tenderKey(key) {
   else if (key === ".") text = text.includes(".") ? text : `${text || "0"}.`;
   else {
     for (const digit of key) {
-      const [whole, fraction] = text.split(".");
-      if (fraction !== undefined ? fraction.length >= 2 : whole.length >= MAX_TENDER_DIGITS) break;
-      text = text === "0" ? digit : text + digit;
+      const fraction = text.split(".")[1];
+      if (fraction !== undefined && fraction.length >= 2) break;
+      const longer = text === "0" ? digit : text + digit;
+      const cents = toCents(longer);
+      if (cents === null || cents > MAX_AMOUNT_CENTS) break; // more than the server takes
+      text = longer;
     }
   }
   till.tendered = text;
@@ -251,11 +261,11 @@ function open(view) {
   } else {
     clearTimeout(printTimer);
     Object.assign(till, { view, payment: null, change: null, jobId: null, print: null, printDetail: "", tendered: "" });
-    till.method = "cash";
+    till.method = DEFAULT_METHOD;
   }
   if (view.status === "paid") showNotice(t("already_paid", { code: view.code }));
   else if (view.status === "cancelled") showNotice(t("cancelled", { code: view.code }));
-  else if (!PAYABLE.has(view.status)) showNotice(t("not_ready", { code: view.code, status: statusText(t, view.status) }));
+  else if (!allows(view, "pay")) showNotice(t("not_ready", { code: view.code, status: statusText(t, view.status) }));
   else clearMessages();
   keep(view);
 }
@@ -288,8 +298,8 @@ async function claimNext(button) {
 async function pay(button) {
   const view = till.view;
   if (!view) return;
-  const card = till.method === "card";
-  const cents = card ? toCents(view.total) : tenderedCents();
+  const paysTotal = till.method !== CASH;
+  const cents = paysTotal ? toCents(view.total) : tenderedCents();
   if (cents === null) {
     showError({ code: "invalid_payload", message: "" }, { invalid_payload: t("enter_amount") });
     return;
@@ -366,7 +376,7 @@ async function release(button) {
 
 function done() {
   clearTimeout(printTimer);
-  Object.assign(till, { view: null, payment: null, change: null, jobId: null, print: null, tendered: "", method: "cash" });
+  Object.assign(till, { view: null, payment: null, change: null, jobId: null, print: null, tendered: "", method: DEFAULT_METHOD });
   clearMessages();
   render();
   focusLookup();
@@ -432,8 +442,22 @@ onAction(document.body, {
   signout: () => endSession(),
 });
 
+/** One button per payment method the server takes. */
+function buildMethods() {
+  $("#methods").replaceChildren(
+    ...METHODS.map((method) =>
+      el(
+        "button",
+        { type: "button", id: `method-${method}`, dataset: { action: "method", method }, "aria-pressed": "false" },
+        known(method, method),
+      ),
+    ),
+  );
+}
+
 function main() {
   applyStrings(document, t);
+  buildMethods();
   buildKeys(
     $("#keypad"),
     [

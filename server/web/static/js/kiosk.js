@@ -1,7 +1,7 @@
 // /kiosk — the reception touch kiosk: attract screen, catalog and cart, the customer's name on
 // an on-screen keyboard, then the ticket (code, place in queue, wait) updating live.
 
-import { config, deviceToken, numberParam } from "./lib/config.js";
+import { config, contract, deviceToken, numberParam } from "./lib/config.js";
 import { $, el, flash, onAction, roomName, setEnabled, showOnly, waitText } from "./lib/dom.js";
 import { NameKeyboard } from "./lib/keypad.js";
 import { Live, whileBusy } from "./lib/live.js";
@@ -9,9 +9,11 @@ import { money, toCents } from "./lib/money.js";
 import { applyStrings, errorText, strings } from "./strings.js";
 
 const t = strings("kiosk");
-const MAX_QUANTITY = 20; // per service (server/protocol/schema.py MAX_QUANTITY)
-const MAX_LINES = 20; // services per order (MAX_ITEMS)
-const MAX_NAME = 60; // MAX_NAME
+// The server's limits (common/wire.py Limits, through the page config): of one service, services
+// in one order, characters in a name.
+const MAX_QUANTITY = contract.limits.max_quantity;
+const MAX_LINES = contract.limits.max_items;
+const MAX_NAME = contract.limits.max_name;
 const IDLE_MS = numberParam("idle", config.kiosk.idle_s, 1, 3600) * 1000;
 const TICKET_MS = numberParam("ticket", config.kiosk.ticket_s, 1, 3600) * 1000;
 const CATALOG_RETRY_MS = 5000;

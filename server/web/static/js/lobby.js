@@ -5,6 +5,7 @@
 import { config, deviceToken, flagParam, stored } from "./lib/config.js";
 import { $, el, onAction, roomName, roomText, waitText } from "./lib/dom.js";
 import { Live, VersionedState } from "./lib/live.js";
+import { byQueuePlace } from "./lib/queue.js";
 import { applyStrings, strings } from "./strings.js";
 
 const t = strings("lobby");
@@ -193,14 +194,15 @@ function fill(list, empty, more, rows) {
 function render() {
   const now = Date.now();
   const all = [...entries.values()];
-  const newestFirst = (a, b) => b.since - a.since || String(b.queue_since).localeCompare(String(a.queue_since));
+  // Those just called first; among those called before the page knew when, the latest in the queue.
+  const newestFirst = (a, b) => b.since - a.since || byQueuePlace(b, a);
   const serving = all
     .filter((e) => e.status === "therapist_confirmed" || e.status === "in_service")
     .sort(newestFirst)
     .map((e) => row(e, e.room ? roomText(t, e.room) : t("no_room"), now));
   const waiting = all
     .filter((e) => e.status === "pending_therapist")
-    .sort((a, b) => (a.position ?? 1e9) - (b.position ?? 1e9) || String(a.queue_since).localeCompare(String(b.queue_since)))
+    .sort(byQueuePlace)
     .map((e) => row(e, waitText(t, e.estimated_wait_min), now));
   const cashier = all
     .filter((e) => e.status === "awaiting_payment" || e.status === "paying")

@@ -8,13 +8,16 @@ import { deviceToken, stored, textParam } from "./lib/config.js";
 import { $, el, flash, onAction, roomText, setEnabled, showOnly, statusText } from "./lib/dom.js";
 import { Live, VersionedState, whileBusy } from "./lib/live.js";
 import { money } from "./lib/money.js";
+import { allows, allowsAny, byQueuePlace } from "./lib/queue.js";
 import { SignIn, saveSession, savedSession, signOut } from "./lib/signin.js";
 import { applyStrings, errorText, strings } from "./strings.js";
 
 const t = strings("therapist");
 const PAGE = "therapist";
-const SHOWN_STATUSES = new Set(["pending_therapist", "therapist_confirmed", "in_service"]);
-const WITH_THERAPIST = new Set(["therapist_confirmed", "in_service"]);
+// This screen's part of the moves a staff view lists as allowed (server/domain/moves.py): a
+// customer it may take is waiting; one it may start, add to, finish or give back is with a therapist.
+const TAKE = "claim_for_therapist";
+const SERVING_MOVES = ["start_service", "add_service", "finish_service", "give_back"];
 const CLAIMS_KEPT = 20;
 const ROOM = textParam("room", /^[\w .#-]{1,32}$/);
 
@@ -47,8 +50,16 @@ function acting(payload = {}) {
   return token ? { ...payload, therapist_token: token } : payload;
 }
 
+function waiting(view) {
+  return allows(view, TAKE);
+}
+
+function withTherapist(view) {
+  return allowsAny(view, SERVING_MOVES);
+}
+
 function isMine(view) {
-  if (!WITH_THERAPIST.has(view.status)) return false;
+  if (!withTherapist(view)) return false;
   const me = myStaffId() || (deskStaff && deskStaff.id);
   if (me && view.therapist && view.therapist.id === me) return true;
   // A room box: whatever its buttons (through its appliance) or this screen took for this room.
@@ -68,9 +79,9 @@ function remember(view) {
 function keep(view) {
   const known = txns.get(view.id);
   if (known && known.row_version > view.row_version) return; // an older picture of it
-  if (SHOWN_STATUSES.has(view.status)) txns.set(view.id, view);
+  if (waiting(view) || withTherapist(view)) txns.set(view.id, view);
   else txns.delete(view.id);
-  if (!WITH_THERAPIST.has(view.status) && claimed.delete(view.id)) stored.set(PAGE, "claimed", [...claimed]);
+  if (!withTherapist(view) && claimed.delete(view.id)) stored.set(PAGE, "claimed", [...claimed]);
 }
 
 const queue = new VersionedState({
@@ -91,7 +102,7 @@ const queue = new VersionedState({
 // ---- rendering -------------------------------------------------------------------------
 
 function mine() {
-  return [...txns.values()].filter(isMine).sort((a, b) => a.id - b.id);
+  return [...txns.values()].filter(isMine).sort(byQueuePlace);
 }
 
 function render() {
@@ -137,20 +148,18 @@ function render() {
       ),
     );
     $("#cur-total").textContent = `${money(current.total)} · ${t("minutes", { n: current.total_minutes })}`;
-    setEnabled($("#start"), current.status === "therapist_confirmed");
-    setEnabled($("#add"), WITH_THERAPIST.has(current.status));
-    setEnabled($("#finish"), current.status === "in_service");
-    setEnabled($("#release"), current.status === "therapist_confirmed");
+    setEnabled($("#start"), allows(current, "start_service"));
+    setEnabled($("#add"), allows(current, "add_service"));
+    setEnabled($("#finish"), allows(current, "finish_service"));
+    setEnabled($("#release"), allows(current, "give_back"));
   }
 
   const now = Date.now();
-  const waiting = [...txns.values()]
-    .filter((v) => v.status === "pending_therapist")
-    .sort((a, b) => String(a.queue_since).localeCompare(String(b.queue_since)) || a.id - b.id);
-  $("#waiting-count").textContent = waiting.length ? `(${waiting.length})` : "";
-  $("#waiting-empty").hidden = waiting.length > 0;
+  const queued = [...txns.values()].filter(waiting).sort(byQueuePlace);
+  $("#waiting-count").textContent = queued.length ? `(${queued.length})` : "";
+  $("#waiting-empty").hidden = queued.length > 0;
   $("#waiting").replaceChildren(
-    ...waiting.slice(0, 50).map((v) =>
+    ...queued.slice(0, 50).map((v) =>
       el(
         "li",
         { class: "queue-row", dataset: { code: v.code, id: v.id } },

@@ -4,6 +4,28 @@
 const element = document.getElementById("page-config");
 export const config = Object.freeze(JSON.parse(element ? element.textContent : "{}"));
 
+function deepFreeze(value) {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The wire contract (common/wire.py page_contract()), as the server renders it into the page:
+ * errors {code: "final"|"retry"}, limits {max_items, max_quantity, max_name, max_amount_cents},
+ * payment_methods and device_states. The screens read limits and codes from here and copy none.
+ */
+export const contract = deepFreeze(config.contract || { errors: {}, limits: {}, payment_methods: [], device_states: [] });
+if (!config.contract && element) console.error("page config without the wire contract (server/web/pages.py)");
+
+/** How a refusal is treated: "final" (asking again gets the same answer) or "retry". A code the
+ * contract does not know is retried, as common/wire.py retry_class() does: better late than dropped. */
+export function retryClass(code) {
+  return Object.prototype.hasOwnProperty.call(contract.errors, code) ? contract.errors[code] : "retry";
+}
+
 const query = new URLSearchParams(location.search);
 
 /** A number from the query string, clamped to [min, max]; the fallback when absent or not a number. */

@@ -2,7 +2,7 @@
 // a visible "reconnecting" state, commands with acknowledgement timeouts and idempotency keys,
 // and a versioned copy of the queue that rebuilds itself from a snapshot after a gap.
 
-import { config } from "./config.js";
+import { config, retryClass } from "./config.js";
 
 const DEFAULT_TIMEOUT_MS = (config.command_timeout_s || 10) * 1000;
 const REFUSED_RETRY_MS = 30000; // a refused token is retried slowly (it may be re-issued)
@@ -21,8 +21,14 @@ export function newKey(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${keyCounter.toString(36)}-${random}`;
 }
 
-// Failures after which the server may or may not have acted: retrying must reuse the key.
-const UNCERTAIN = new Set(["timeout", "offline", "busy", "internal_error"]);
+// No answer came (the page's own codes, not the server's): the server may or may not have acted.
+const TRANSPORT_FAILURES = new Set(["timeout", "offline"]);
+
+/** Whether the same action, tried again, must reuse its idempotency key: no answer came, or the
+ * server's refusal is of the contract's "retry" class (the command may land later). */
+function retriable(code) {
+  return TRANSPORT_FAILURES.has(code) || retryClass(code) === "retry";
+}
 
 export class Live {
   /**
@@ -67,9 +73,10 @@ export class Live {
         return; // the manager retries by itself (server down, network gone)
       }
       // The server's refusal: {message, data: {code}} ("forbidden": a bad token, "busy": no database).
+      // A final one (the contract's class) is asked again slowly: the token may be re-issued.
       const text = String((err && err.message) || "");
       const code = (err && err.data && err.data.code) || (text.includes("forbidden") ? "forbidden" : "");
-      if (code === "forbidden") {
+      if (code && retryClass(code) === "final") {
         this._setState("refused");
         if (this.onRefused) this.onRefused(text);
         this._retry(REFUSED_RETRY_MS);
@@ -118,7 +125,7 @@ export class Live {
     const promise = this._send(event, body, timeoutMs).then((ack) => {
       this.inFlight.delete(signature);
       if (keyed) {
-        const uncertain = !ack.ok && UNCERTAIN.has(ack.error && ack.error.code);
+        const uncertain = !ack.ok && retriable(ack.error && ack.error.code);
         this.lastUncertain = uncertain ? { signature, key } : null;
       }
       return ack;

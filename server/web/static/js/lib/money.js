@@ -1,9 +1,13 @@
 // Amounts travel as decimal strings ("45.00"); the screens count in integer cents and show
 // them in the spa's currency format (config.currency: symbol, format, separators).
 
-import { config } from "./config.js";
+import { config, contract } from "./config.js";
 
-const AMOUNT = /^(\d{1,7})(?:\.(\d{1,2}))?$/;
+/** The largest amount the server takes, in cents (common/wire.py Limits.MAX_AMOUNT_CENTS). */
+export const MAX_AMOUNT_CENTS = contract.limits.max_amount_cents;
+// As many whole digits as the largest amount has (7 for 1,000,000.00).
+const WHOLE_DIGITS = String(Math.floor(MAX_AMOUNT_CENTS / 100)).length;
+const AMOUNT = new RegExp(`^(\\d{1,${WHOLE_DIGITS}})(?:\\.(\\d{1,2}))?$`);
 
 /** Integer cents from "45", "45.5" or "45.00"; null when it is not an amount. */
 export function toCents(text) {

@@ -1,12 +1,12 @@
 // Signing a staff member in on a shared screen: tap your name, type your PIN on the keypad.
 // POST /api/sign-in gives a staff session token (ss_…), kept until it expires or "Sign out".
 
-import { stored } from "./config.js";
+import { contract, stored } from "./config.js";
 import { $, el, flash } from "./dom.js";
 import { buildKeys } from "./keypad.js";
 
-const PIN_MAX = 8;
-const PIN_MIN = 4;
+const PIN_MAX = contract.limits.max_pin;
+const PIN_MIN = contract.limits.min_pin;
 
 /** The page's saved session, if it has not expired. */
 export function savedSession(page) {
