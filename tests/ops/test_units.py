@@ -3,12 +3,19 @@ verify` on every unit as provisioned for every role, and `systemd-analyze securi
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
+
+from server.db.migrate import upgrade
+from tests.support import LiveServer
 
 from .conftest import (
     REPO,
@@ -83,6 +90,81 @@ def test_server_unit(name: str) -> None:
     assert value(u, "Service", "PrivateDevices") == "yes"
     assert value(u, "Service", "RestrictAddressFamilies") == "AF_INET AF_INET6 AF_UNIX"
     assert value(u, "Service", "MemoryDenyWriteExecute") == "yes"
+
+
+@pytest.mark.parametrize("name", ["spa-server.service", "spa-server@.service"])
+def test_server_unit_watchdog(name: str) -> None:
+    u = unit(name)
+    assert value(u, "Service", "Type") == "notify"
+    # The app, and so the knowledge of its threads, lives in gunicorn's worker: a child process.
+    assert value(u, "Service", "NotifyAccess") == "all"
+    assert value(u, "Service", "WatchdogSec") == "30s"
+    assert value(u, "Service", "Restart") == "on-failure"  # a watchdog timeout counts as a failure
+
+
+def test_every_daemon_unit_has_a_watchdog() -> None:
+    """README: every unit of ours that runs our code has one; the browser is Chromium's."""
+    for name in UNITS:
+        if name != "spa-kiosk-browser.service":
+            assert value(unit(name), "Service", "WatchdogSec") == "30s", name
+
+
+class NotifySocket:
+    """What systemd would receive from a service: one datagram per message, read with a deadline."""
+
+    def __init__(self) -> None:
+        self.address = f"@spa-test-{uuid.uuid4().hex[:12]}"  # Linux abstract namespace: no file
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + self.address[1:])
+
+    def next_message(self, timeout_s: float) -> str:
+        self.sock.settimeout(timeout_s)
+        return self.sock.recv(4096).decode()
+
+    def until(self, line: str, timeout_s: float) -> list[str]:
+        """The messages received up to and including the first holding ``line``."""
+        deadline = time.monotonic() + timeout_s
+        seen: list[str] = []
+        while line not in (seen[-1].splitlines() if seen else []):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {line} within {timeout_s} s; received {seen}")
+            try:
+                seen.append(self.next_message(left))
+            except TimeoutError:
+                continue
+        return seen
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_the_server_process_tells_systemd_ready_then_alive_then_stopping(tmp_path: Path) -> None:
+    """`python -m server run` as the unit starts it, with systemd's notify socket and watchdog."""
+    url = f"sqlite:///{tmp_path / 'spa.db'}"
+    upgrade(url)
+    notify = NotifySocket()
+    # WATCHDOG_USEC as systemd sets it from WatchdogSec (here 1 s, so a ping every 0.5 s); JSON logs as the unit has.
+    env = {"NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000", "SPA_LOG_FORMAT": "json"}
+    server = LiveServer(url, tmp_path, **env)
+    try:
+        server.start()
+        first = notify.until("READY=1", 20)
+        # The first message is the app's: gunicorn's own READY=1, sent before the app is loaded, is silenced.
+        assert len(first) == 1 and first[0].startswith("READY=1\nSTATUS=serving on 127.0.0.1:")
+        assert server.healthz().status_code == 200
+        pings = [notify.next_message(5) for _ in range(3)]
+        assert pings == ["WATCHDOG=1"] * 3
+        server.stop()
+        assert notify.until("STOPPING=1", 20)[-1] == "STOPPING=1"
+        assert server.proc is not None and server.proc.returncode == 0
+    finally:
+        server.stop()
+        notify.close()
+    # Every line the unit would send to the journal is a JSON line in the house format, gunicorn's own too.
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines()]
+    assert {"server.serve", "gunicorn.error"} <= {line["logger"] for line in lines}
+    assert not [line for line in lines if line["level"] not in ("debug", "info")], lines
 
 
 def test_appliance_unit_watchdog_and_restart() -> None:
