@@ -12,7 +12,7 @@ import pytest
 from server.db.engine import Database
 from server.db.migrate import upgrade
 from server.service import admin
-from tests.support import IN_CI, LiveServer, mysql_database
+from tests.support import IN_CI, LiveServer, mysql_database, sqlite_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, headless, with nothing that reaches for the internet (never a downloaded browser).
@@ -25,6 +25,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "shared_server: the test may run on its module's one server (the browser tests' `spa`): it only"
+        " reads, or leaves nothing that the module's other shared_server tests look at",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +55,7 @@ def chromium() -> Iterator[Any]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database on each backend."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'spa.db'}"
-        upgrade(url)
-        yield url
+        yield sqlite_database(tmp_path)
     else:
         with mysql_database() as url:
             upgrade(url)
@@ -65,9 +71,7 @@ def mysql_url() -> Iterator[str]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'spa.db'}"
-    upgrade(url)
-    return url
+    return sqlite_database(tmp_path)
 
 
 @pytest.fixture

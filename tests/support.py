@@ -1,4 +1,5 @@
-"""Shared test helpers: databases, a live server process, Socket.IO clients with deadlines."""
+"""Shared test helpers: databases (with the demo data), a live server process, Socket.IO clients
+with deadlines, FIFOs for the virtual input devices."""
 
 from __future__ import annotations
 
@@ -61,6 +62,45 @@ def mysql_database() -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+
+
+def sqlite_database(workdir: Path) -> str:
+    """A migrated, empty SQLite database in ``workdir``; its URL."""
+    from server.db.migrate import upgrade
+
+    url = f"sqlite:///{workdir / 'spa.db'}"
+    upgrade(url)
+    return url
+
+
+def load_demo(database_url: str) -> dict[str, dict[str, Any]]:
+    """The demo catalog, staff and devices loaded into a migrated database: each row by name, people
+    and devices with a fresh token (shown once, as ``python -m server demo`` prints them)."""
+    from server.db.engine import Database
+    from server.service import admin
+
+    db = Database(database_url, pool_size=1, max_overflow=0)
+    try:
+        return {row["name"]: row for row in admin.load_demo(db)}
+    finally:
+        db.dispose()
+
+
+def demo_tokens(database_url: str) -> dict[str, str]:
+    """``load_demo``, keeping only each name's token."""
+    return {name: row["token"] for name, row in load_demo(database_url).items()}
+
+
+@contextmanager
+def writable_fifo(path: Path) -> Iterator[int]:
+    """A FIFO at ``path`` for a ``buttons_fifo``/``touch_fifo`` device, and the test's write end:
+    opened read-write, so writes never block on a missing reader and nothing is lost meanwhile."""
+    os.mkfifo(path)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def free_port() -> int:
@@ -177,6 +217,15 @@ class Client:
         if self.sio.connected:
             self.sio.disconnect()
         _close_transport(self.sio)
+
+
+def serve_next(therapist: Client) -> int:
+    """The therapist claims the next waiting customer, starts and finishes: the customer now waits to
+    pay. Returns the transaction's id."""
+    tid = int(therapist.call("therapist_confirm_next")["transaction"]["id"])
+    therapist.call("therapist_start_service", {"transaction_id": tid})
+    therapist.call("therapist_finish_service", {"transaction_id": tid})
+    return tid
 
 
 class TcpProxy:

@@ -1,8 +1,9 @@
 """Running the appliance daemon as a real process against the real server, on loopback.
 
 Shared by the tests and ``bench/appliance.py``: the spa (a ``LiveServer`` on SQLite with the demo
-data), the daemon as ``python -m appliance --config …`` with its JSON log lines parsed, and small
-TOML writing for its config.
+data), the daemon as ``python -m appliance --config …`` with its JSON log lines parsed, small TOML
+writing for its config, and ``Appliances``: a till and a room box with their virtual devices, set
+up in one call each (the ``appliances`` fixture in ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from server.db.engine import Database
-from server.db.migrate import upgrade
-from server.service import admin
-from tests.support import ROOT, Client, LiveServer, wait_until
+from devices.virtual.evdev_devices import with_syn
+from devices.virtual.fifo_input import pack_events
+from devices.virtual.printer import VirtualNetworkPrinter
+from devices.virtual.serial_scanner import VirtualSerialScanner
+from tests.support import ROOT, Client, LiveServer, demo_tokens, serve_next, sqlite_database, wait_until, writable_fifo
 
 LogLine = dict[str, Any]
 
@@ -65,14 +68,9 @@ class Spa:
 
     def __init__(self, workdir: Path, **env: str) -> None:
         self.workdir = workdir
+        self.database_url = sqlite_database(workdir)
         self.db_path = workdir / "spa.db"
-        self.database_url = f"sqlite:///{self.db_path}"
-        upgrade(self.database_url)
-        db = Database(self.database_url, pool_size=1, max_overflow=0)
-        try:
-            self.tokens = {row["name"]: row["token"] for row in admin.load_demo(db)}
-        finally:
-            db.dispose()
+        self.tokens = demo_tokens(self.database_url)
         self.live = LiveServer(self.database_url, workdir, SPA_CLAIM_GRACE_S="600", **env)
         self.url = self.live.url
         self._clients: list[Client] = []
@@ -128,9 +126,7 @@ class Spa:
         orders = self.waiting_customers(count)
         ben = self.client("Ben")
         for _ in orders:
-            tid = ben.call("therapist_confirm_next")["transaction"]["id"]
-            ben.call("therapist_start_service", {"transaction_id": tid})
-            ben.call("therapist_finish_service", {"transaction_id": tid})
+            serve_next(ben)
         return orders
 
 
@@ -155,7 +151,7 @@ def print_receipt(**changes: Any) -> dict[str, Any]:
     return {"job_id": "rcpt-7", "transaction_id": 7, "open_drawer": True, "receipt": receipt}
 
 
-# --- the daemon ---------------------------------------------------------------------------------------
+# --- the daemon's config ------------------------------------------------------------------------------
 
 
 def appliance_config(spa: Spa, device: str, role: str, state_dir: Path, **tables: Any) -> dict[str, Any]:
@@ -169,6 +165,89 @@ def appliance_config(spa: Spa, device: str, role: str, state_dir: Path, **tables
     }
 
 
+def printer_settings(printer: VirtualNetworkPrinter, **extra: Any) -> dict[str, Any]:
+    return {"kind": "printer_network", "host": printer.host, "port": printer.port, **extra}
+
+
+def scanner_settings(scanner: VirtualSerialScanner) -> dict[str, Any]:
+    return {"kind": "scanner_serial", "port": scanner.port}
+
+
+def buttons_settings(path: Path) -> dict[str, Any]:
+    return {"kind": "buttons_fifo", "path": str(path), "keymap": dict(KEYMAP)}
+
+
+def till_config(
+    spa: Spa,
+    state_dir: Path,
+    *,
+    device: str = "cashier-1",
+    scanner: VirtualSerialScanner | None = None,
+    printer: VirtualNetworkPrinter | None = None,
+    printer_options: Mapping[str, Any] | None = None,
+    drawer: bool | None = None,
+    **tables: Any,
+) -> dict[str, Any]:
+    """A cashier appliance: the scanner and the receipt printer it is given (the printer's driver
+    settings in ``printer_options``), ``drawer`` written only when given (the daemon's default is
+    true); other top-level keys and tables (``heartbeat_s``, ``daemon``) as they are."""
+    cashier: dict[str, Any] = {}
+    devices: dict[str, Any] = {}
+    if scanner is not None:
+        devices["scanner"] = scanner_settings(scanner)
+    if printer is not None:
+        devices["printer"] = printer_settings(printer, **(printer_options or {}))
+        cashier["printer"] = "printer"
+    if drawer is not None:
+        cashier["drawer"] = drawer
+    return appliance_config(spa, device, "cashier", state_dir, cashier=cashier, devices=devices, **tables)
+
+
+def room_config(
+    spa: Spa,
+    state_dir: Path,
+    buttons: Path,
+    *,
+    device: str = "room-1",
+    number: str = "3",
+    therapist_token: str | None = None,
+    **tables: Any,
+) -> dict[str, Any]:
+    """A room box: its key pad on the FIFO ``buttons``, acting for ``therapist_token`` when given."""
+    room: dict[str, Any] = {"number": number}
+    if therapist_token is not None:
+        room["therapist_token"] = therapist_token
+    devices = {"buttons": buttons_settings(buttons)}
+    return appliance_config(spa, device, "room", state_dir, room=room, devices=devices, **tables)
+
+
+KEYMAP = {"KEY_F1": "next", "KEY_F2": "start", "KEY_F3": "finish"}
+KEY_CODES = {"next": 59, "start": 60, "finish": 61}  # evdev KEY_F1, KEY_F2, KEY_F3
+
+
+class Buttons:
+    """The room's key pad behind a FIFO. Presses are stamped on a timeline of their own that starts
+    in the past and only moves forward, as the kernel stamps a key's events: each press is key down,
+    key up ``held_s`` later, as input_event records in one write (a reader never gets half a press)."""
+
+    GAP_S = 0.05  # between one press's release and the next press: longer than the 30 ms debounce
+
+    def __init__(self, fd: int, presses_ahead: int = 1000) -> None:
+        self.fd = fd
+        self.clock = time.time() - presses_ahead * 0.2 - 2.0
+
+    def press(self, action: str, held_s: float = 0.05) -> None:
+        code = KEY_CODES[action]
+        os.write(self.fd, pack_events(with_syn([(code, 1), (code, 0)]), at=self.clock, step_s=held_s / 2))
+        self.clock += 1.5 * held_s + self.GAP_S
+
+
+# --- the daemon ---------------------------------------------------------------------------------------
+
+# The daemon accepts the virtual device kinds (the FIFO-backed buttons and touchscreen) only when told.
+VIRTUAL_DEVICES_ENV = {"SPA_ALLOW_VIRTUAL_DEVICES": "1"}
+
+
 class ApplianceProcess:
     """``python -m appliance --config …`` with its stdout (JSON lines) in a file."""
 
@@ -178,7 +257,7 @@ class ApplianceProcess:
         self.config_path = workdir / f"{name}.toml"
         self.config_path.write_text(to_toml(config))
         self.log_path = workdir / f"{name}.log"
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **VIRTUAL_DEVICES_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self._starts = 0
 
@@ -260,6 +339,62 @@ class ApplianceProcess:
     def tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+class Appliances:
+    """The daemons of one test (or benchmark) against its spa, each in ``workdir`` under its name
+    (config ``NAME.toml``, log ``NAME.log``, state directory ``NAME/``); ``close()`` kills whatever
+    still runs and closes the room boxes' FIFOs.
+
+    ``till(…)`` and ``room(…)`` set up the two appliances most scenarios need, started and (unless
+    ``connected=False``) connected; ``appliances(name, config)`` any other, not yet started."""
+
+    def __init__(self, spa: Spa, workdir: Path) -> None:
+        self.spa = spa
+        self.workdir = workdir
+        self.made: list[ApplianceProcess] = []
+        self._fifos = ExitStack()
+
+    def __call__(self, name: str, config: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ApplianceProcess:
+        process = ApplianceProcess(self.workdir, name, config, env)
+        self.made.append(process)
+        return process
+
+    def till(
+        self,
+        *,
+        name: str = "till",
+        env: Mapping[str, str] | None = None,
+        connected: bool = True,
+        **config: Any,
+    ) -> ApplianceProcess:
+        """The till cashier-1 (``till_config``'s keywords: ``scanner``, ``printer``, ``drawer`` …)."""
+        till = self(name, till_config(self.spa, self.workdir / name, **config), env).start()
+        if connected:
+            till.wait_connected()
+        return till
+
+    def room(
+        self,
+        *,
+        name: str = "room",
+        presses_ahead: int = 1000,
+        env: Mapping[str, str] | None = None,
+        connected: bool = True,
+        **config: Any,
+    ) -> tuple[ApplianceProcess, Buttons]:
+        """The room box room-1 (``room_config``'s keywords: ``number``, ``device`` …) and its key pad."""
+        path = self.workdir / f"{name}-buttons"
+        buttons = Buttons(self._fifos.enter_context(writable_fifo(path)), presses_ahead=presses_ahead)
+        room = self(name, room_config(self.spa, self.workdir / name, path, **config), env).start()
+        if connected:
+            room.wait_connected()
+        return room, buttons
+
+    def close(self) -> None:
+        for process in self.made:
+            process.close()
+        self._fifos.close()
 
 
 @contextmanager

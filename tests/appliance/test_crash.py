@@ -6,38 +6,23 @@ of lost acknowledgements: the outbox as it was before any was sent, sent again i
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.appliance.conftest import Buttons, buttons_settings
-from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+import pytest
+
+from tests.appliance.harness import Appliances, Spa
 from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
 
 CUSTOMERS = 40  # 120 presses
 
 
-def test_kill_9_loses_nothing_and_doubles_nothing(
-    spa: Spa,
-    fifo: Callable[[str], tuple[Path, int]],
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
-) -> None:
+def test_kill_9_loses_nothing_and_doubles_nothing(spa: Spa, appliances: Appliances, tmp_path: Path) -> None:
     orders = spa.waiting_customers(CUSTOMERS)
     spa.close_clients()
     spa.stop()
-    buttons_path, fd = fifo("buttons")
-    buttons = Buttons(fd, presses_ahead=3 * CUSTOMERS)
-    room = appliances(
-        "room",
-        appliance_config(
-            spa,
-            "room-1",
-            "room",
-            tmp_path / "room",
-            room={"number": "7"},
-            devices={"buttons": buttons_settings(buttons_path)},
-        ),
-    ).start()
+    room, buttons = appliances.room(number="7", presses_ahead=3 * CUSTOMERS, connected=False)  # the server is away
     for _ in range(CUSTOMERS):
         for action in ("next", "start", "finish"):
             buttons.press(action)

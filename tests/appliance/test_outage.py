@@ -3,53 +3,26 @@ server starts again — every command arrives exactly once, in the order it happ
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devices.virtual.serial_scanner import VirtualSerialScanner
-from tests.appliance.conftest import Buttons, buttons_settings, scanner_settings
-from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+from tests.appliance.harness import Appliances, Spa
 from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
 
 SCANS = 200
 CUSTOMERS = 100  # next, start, finish for each: 300 presses
 
 
 def test_everything_done_offline_arrives_once_and_in_order(
-    spa: Spa,
-    scanner: VirtualSerialScanner,
-    fifo: Callable[[str], tuple[Path, int]],
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
+    spa: Spa, scanner: VirtualSerialScanner, appliances: Appliances
 ) -> None:
     orders = spa.waiting_customers(CUSTOMERS)
-    buttons_path, fd = fifo("buttons")
-    buttons = Buttons(fd, presses_ahead=3 * CUSTOMERS)
-    till = appliances(
-        "till",
-        appliance_config(
-            spa,
-            "cashier-1",
-            "cashier",
-            tmp_path / "till",
-            cashier={"drawer": False},
-            devices={"scanner": scanner_settings(scanner)},
-        ),
-    ).start()
-    room = appliances(
-        "room",
-        appliance_config(
-            spa,
-            "room-1",
-            "room",
-            tmp_path / "room",
-            room={"number": "3"},
-            devices={"buttons": buttons_settings(buttons_path)},
-        ),
-    ).start()
-    till.wait_connected()
-    room.wait_connected()
+    till = appliances.till(scanner=scanner, drawer=False)
+    room, buttons = appliances.room(number="3", presses_ahead=3 * CUSTOMERS)
 
     spa.stop()
     for process in (till, room):

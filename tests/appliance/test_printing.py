@@ -4,14 +4,14 @@ away is reported, never printed again, even after a kill -9 and the server sendi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+import pytest
 
 from devices.virtual.printer import VirtualNetworkPrinter
 from devices.virtual.printer_model import PaperState
-from tests.appliance.conftest import printer_settings
-from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+from tests.appliance.harness import Appliances, Spa
 from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def job_states(spa: Spa) -> list[tuple[str, str]]:
@@ -19,25 +19,10 @@ def job_states(spa: Spa) -> list[tuple[str, str]]:
 
 
 def test_receipts_print_once_through_paper_out_outage_and_kill_9(
-    spa: Spa,
-    printer: VirtualNetworkPrinter,
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
+    spa: Spa, printer: VirtualNetworkPrinter, appliances: Appliances
 ) -> None:
     cash, card = spa.awaiting_payment(2)
-    settings = printer_settings(printer, retry_interval_s=0.2, probe_interval_s=0.5)
-    till = appliances(
-        "till",
-        appliance_config(
-            spa,
-            "cashier-1",
-            "cashier",
-            tmp_path / "till",
-            cashier={"printer": "printer"},
-            devices={"printer": settings},
-        ),
-    ).start()
-    till.wait_connected()
+    till = appliances.till(printer=printer, printer_options={"retry_interval_s": 0.2, "probe_interval_s": 0.5})
     screen = spa.client("cashier-1")  # the till's own page
 
     # Paper out: the payment's receipt waits, and the cashier's screen hears why.

@@ -8,18 +8,21 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from devices.virtual.evdev_devices import touch
 from devices.virtual.fifo_input import pack_events
 from devices.virtual.serial_scanner import VirtualSerialScanner
-from tests.appliance.conftest import Buttons, buttons_settings, scanner_settings
-from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+from tests.appliance.harness import Appliances, Spa, appliance_config
 from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def test_kiosk_touch_reaches_its_page_and_the_lobby_reports_health(
     spa: Spa,
     fifo: Callable[[str], tuple[Path, int]],
-    appliances: Callable[..., ApplianceProcess],
+    appliances: Appliances,
     tmp_path: Path,
 ) -> None:
     touch_path, screen_fd = fifo("touch")
@@ -51,9 +54,7 @@ def test_kiosk_touch_reaches_its_page_and_the_lobby_reports_health(
     assert kiosk.terminate() == 0 and lobby.terminate() == 0
 
 
-def test_a_refused_token_is_logged_once_while_retrying(
-    spa: Spa, appliances: Callable[..., ApplianceProcess], tmp_path: Path
-) -> None:
+def test_a_refused_token_is_logged_once_while_retrying(spa: Spa, appliances: Appliances, tmp_path: Path) -> None:
     config = appliance_config(spa, "lobby-1", "lobby", tmp_path / "lobby")
     impostor = appliances("impostor", {**config, "token": "dv_1_" + "x" * 30}, env={"SPA_LOG_LEVEL": "DEBUG"}).start()
     impostor.wait_log(lambda line: line["msg"].startswith("still cannot connect"), 10, "a retry", nth=2)
@@ -65,25 +66,11 @@ def test_a_refused_token_is_logged_once_while_retrying(
 
 
 def test_a_scanned_badge_signs_the_cashier_in_at_the_till(
-    spa: Spa,
-    scanner: VirtualSerialScanner,
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
+    spa: Spa, scanner: VirtualSerialScanner, appliances: Appliances
 ) -> None:
     order = spa.awaiting_payment(1)[0]
-    till = appliances(
-        "till",
-        appliance_config(
-            spa,
-            "cashier-1",
-            "cashier",
-            tmp_path / "till",
-            cashier={"drawer": False},
-            devices={"scanner": scanner_settings(scanner)},
-        ),
-    ).start()
+    till = appliances.till(scanner=scanner, drawer=False)
     screen = spa.client("cashier-1")
-    till.wait_connected()
 
     scanner.scan(spa.tokens["Carla"])
     assert screen.wait_for("desk_signed_in")["staff"]["name"] == "Carla"
@@ -99,26 +86,10 @@ def test_a_scanned_badge_signs_the_cashier_in_at_the_till(
 
 
 def test_room_buttons_act_for_its_therapist_and_a_long_press_gives_the_claim_back(
-    spa: Spa,
-    fifo: Callable[[str], tuple[Path, int]],
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
+    spa: Spa, appliances: Appliances
 ) -> None:
     first, second = spa.waiting_customers(2)
-    buttons_path, fd = fifo("buttons")
-    buttons = Buttons(fd)
-    room = appliances(
-        "room",
-        appliance_config(
-            spa,
-            "room-2",
-            "room",
-            tmp_path / "room",
-            room={"number": "12", "therapist_token": spa.tokens["Anna"]},
-            devices={"buttons": buttons_settings(buttons_path)},
-        ),
-    ).start()
-    room.wait_connected()
+    room, buttons = appliances.room(device="room-2", number="12", therapist_token=spa.tokens["Anna"])
 
     buttons.press("next")
     room.wait_log(lambda line: line["msg"] == "acked therapist_confirm_next", 10, "claimed")

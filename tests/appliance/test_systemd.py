@@ -8,16 +8,16 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from devices.virtual.printer import VirtualNetworkPrinter
 from devices.virtual.printer_model import StatusMode
-from tests.appliance.conftest import printer_settings
-from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+from tests.appliance.harness import Appliances, Spa
 from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
 
 WATCHDOG_USEC = 600_000  # the daemon pings every 0.3 s
 STALL_AFTER_S = 1.0
@@ -62,25 +62,14 @@ def notify() -> Iterator[NotifySocket]:
 
 
 def test_ready_watchdog_only_while_healthy_and_stopping(
-    spa: Spa,
-    printer: VirtualNetworkPrinter,
-    notify: NotifySocket,
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
+    spa: Spa, printer: VirtualNetworkPrinter, notify: NotifySocket, appliances: Appliances
 ) -> None:
-    till = appliances(
-        "till",
-        appliance_config(
-            spa,
-            "cashier-1",
-            "cashier",
-            tmp_path / "till",
-            cashier={"printer": "printer"},
-            devices={"printer": printer_settings(printer, status_timeout_s=WEDGE_S, probe_interval_s=0.2)},
-            daemon={"stall_after_s": STALL_AFTER_S},
-        ),
+    till = appliances.till(
+        printer=printer,
+        printer_options={"status_timeout_s": WEDGE_S, "probe_interval_s": 0.2},
+        daemon={"stall_after_s": STALL_AFTER_S},
         env={"NOTIFY_SOCKET": notify.name, "WATCHDOG_USEC": str(WATCHDOG_USEC)},
-    ).start()
+    )
     wait_until(lambda: notify.times("READY=1"), 5, what="READY=1")
     wait_until(lambda: len(notify.times("WATCHDOG=1")) >= 3, 5, what="watchdog pings")
 

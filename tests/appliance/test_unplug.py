@@ -3,14 +3,15 @@ missing and come back, the log says so once each way, and scans work again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devices.virtual.serial_scanner import VirtualSerialScanner
-from tests.appliance.conftest import scanner_settings
-from tests.appliance.harness import ApplianceProcess, Spa, appliance_config
+from tests.appliance.harness import Appliances, Spa
 from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
 
 
 def scanner_state(spa: Spa) -> Any:
@@ -19,24 +20,10 @@ def scanner_state(spa: Spa) -> Any:
 
 
 def test_a_replugged_scanner_is_reopened_without_a_restart(
-    spa: Spa,
-    scanner: VirtualSerialScanner,
-    appliances: Callable[..., ApplianceProcess],
-    tmp_path: Path,
+    spa: Spa, scanner: VirtualSerialScanner, appliances: Appliances
 ) -> None:
     first, second = spa.waiting_customers(2)
-    till = appliances(
-        "till",
-        appliance_config(
-            spa,
-            "cashier-1",
-            "cashier",
-            tmp_path / "till",
-            cashier={"drawer": False},
-            devices={"scanner": scanner_settings(scanner)},
-        ),
-    ).start()
-    till.wait_connected()
+    till = appliances.till(scanner=scanner, drawer=False)
     scanner.scan(first["code"])
     till.wait_log(lambda line: line["msg"] == "acked cashier_lookup", 10, "the first scan")
     wait_until(lambda: scanner_state(spa) == "ok", 10, what="scanner ok on the server")

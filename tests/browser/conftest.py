@@ -2,12 +2,18 @@
 loopback (tests.support.LiveServer) with the demo data on SQLite.
 
 Screenshots of each page in a known state go to test-artifacts/screenshots/ (printed at the
-end of the run) for a person to look at."""
+end of the run) for a person to look at.
+
+Each test gets a server of its own, unless it is marked ``shared_server``: then it runs on its
+module's one server, which it shares with the module's other shared_server tests, in any order. Mark
+only a test that reads, or that leaves nothing those others look at (no waiting customer, no
+customer to pay, no claim, no changed catalog)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +22,7 @@ from urllib.parse import urlencode
 import pytest
 import socketio
 
-from server.db.engine import Database
-from server.service import admin
-from tests.support import ROOT, Client, LiveServer
+from tests.support import ROOT, Client, LiveServer, load_demo, sqlite_database
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 # Console messages a page may log while its server is away (the reconnect test stops it).
@@ -63,18 +67,32 @@ class Spa:
         return Client(self.url, self.token(name), **kw).connect()
 
 
-@pytest.fixture
-def spa(sqlite_url: str, tmp_path: Path) -> Iterator[Spa]:
-    database = Database(sqlite_url, pool_size=1, max_overflow=0)
-    try:
-        people = {row["name"]: row for row in admin.load_demo(database)}
-    finally:
-        database.dispose()
-    server = LiveServer(sqlite_url, tmp_path, SPA_NAME="Serenity Spa", SPA_CURRENCY="€").start()
+@contextmanager
+def running_spa(workdir: Path) -> Iterator[Spa]:
+    url = sqlite_database(workdir)
+    people = load_demo(url)
+    server = LiveServer(url, workdir, SPA_NAME="Serenity Spa", SPA_CURRENCY="€").start()
     try:
         yield Spa(server, people)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_spa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Spa]:
+    """One server for a module's shared_server tests."""
+    with running_spa(tmp_path_factory.mktemp("spa")) as spa:
+        yield spa
+
+
+@pytest.fixture
+def spa(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Spa]:
+    """A fresh server with the demo data; the module's shared one for a test marked shared_server."""
+    if request.node.get_closest_marker("shared_server") is not None:
+        yield request.getfixturevalue("module_spa")
+        return
+    with running_spa(tmp_path) as spa:
+        yield spa
 
 
 @dataclass

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 IDLE_S = 1.5
 
 
+@pytest.mark.shared_server
 def test_on_screen_keyboard(screens: Screens, spa: Spa) -> None:
     kiosk = screens.open("kiosk", "kiosk-1", touch=True, idle=600)
     kiosk.locator("#attract").tap()
@@ -53,6 +54,7 @@ def test_on_screen_keyboard(screens: Screens, spa: Spa) -> None:
     expect(kiosk.locator("#name-value")).to_have_text("Liam O'brien Émile" + "x" * 42)
 
 
+@pytest.mark.shared_server
 def test_idle_timeout_returns_to_attract_and_forgets(screens: Screens, spa: Spa, shot: Any) -> None:
     kiosk = screens.open("kiosk", "kiosk-1", touch=True, idle=IDLE_S, ticket=IDLE_S)
     expect(kiosk.locator("#attract")).to_be_visible()

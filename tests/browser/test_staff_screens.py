@@ -134,6 +134,7 @@ def test_cashier_refusals_scanner_and_receipts(screens: Screens, spa: Spa) -> No
 REFUSED = "This screen is not authorised. Ask the manager to set it up again."
 
 
+@pytest.mark.shared_server
 def test_screens_without_a_valid_token(screens: Screens, spa: Spa) -> None:
     lobby = screens.open("lobby", online=False)
     lobby.goto(f"{spa.url}/lobby#token=dv_5_not-the-token")  # a new token for an open page
@@ -155,6 +156,7 @@ def test_screens_without_a_valid_token(screens: Screens, spa: Spa) -> None:
     expect(therapist.locator("#current-empty")).to_be_visible()
 
 
+@pytest.mark.shared_server
 def test_the_tills_appliance_on_the_cashier_screen(screens: Screens, spa: Spa, fake_till: FakeTill) -> None:
     """The till's daemon shares the page's device token: its badge sign-ins, scanned codes and
     device health reach the page."""
@@ -188,6 +190,7 @@ def test_the_tills_appliance_on_the_cashier_screen(screens: Screens, spa: Spa, f
     expect(cashier.locator("#cashier-who")).to_have_text("Till")
 
 
+@pytest.mark.shared_server
 def test_a_room_box_screen_follows_its_buttons(screens: Screens, spa: Spa) -> None:
     """A room box's page (its device token, ?room=) shows what the box's key pad took, and the
     therapist whose badge was scanned there."""

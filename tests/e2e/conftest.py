@@ -5,18 +5,7 @@ from typing import Any
 
 import pytest
 
-from server.db.engine import Database
-from server.db.migrate import upgrade
-from server.service import admin
-from tests.support import Client, LiveServer
-
-
-def demo_tokens(database_url: str) -> dict[str, str]:
-    db = Database(database_url, pool_size=1, max_overflow=0)
-    try:
-        return {row["name"]: row["token"] for row in admin.load_demo(db)}
-    finally:
-        db.dispose()
+from tests.support import Client, LiveServer, demo_tokens, sqlite_database
 
 
 def connector(server: LiveServer, tokens: dict[str, str]) -> tuple[Callable[..., Client], list[Client]]:
@@ -47,9 +36,7 @@ def connect(live: LiveServer, tokens: dict[str, str]) -> Iterator[Callable[..., 
 def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One server on SQLite for a module of tests that only need a running server."""
     workdir = tmp_path_factory.mktemp("shared")
-    url = f"sqlite:///{workdir / 'spa.db'}"
-    upgrade(url)
-    server = LiveServer(url, workdir).start()
+    server = LiveServer(sqlite_database(workdir), workdir).start()
     yield server
     server.stop()
 

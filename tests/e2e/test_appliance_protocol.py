@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import Client, LiveServer
+from tests.support import Client, LiveServer, serve_next
 
 
 def awaiting_payment(connect: Any, name: str = "Maria Lopez") -> dict[str, Any]:
     kiosk, ben = connect("kiosk-1"), connect("Ben")
     order = kiosk.call("customer_confirm_selection", {"customer_name": name, "items": [{"service_id": 1}]})
-    tid = ben.call("therapist_confirm_next")["transaction"]["id"]
-    ben.call("therapist_start_service", {"transaction_id": tid})
-    ben.call("therapist_finish_service", {"transaction_id": tid})
+    serve_next(ben)
     return order
 
 

@@ -9,9 +9,12 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.support import ROOT, Client, free_port, wait_until
+
+pytestmark = pytest.mark.slow  # the demo's server and its till's daemon as processes
 
 
 def test_the_demo_prints_a_receipt_for_a_payment(tmp_path: Path) -> None:
