@@ -17,7 +17,7 @@ from common.wire import ERROR_MEANINGS, RETRY_CLASS, ErrorCode, Limits, PaymentM
 
 from ..domain.actors import DeviceRole, StaffRole
 from ..domain.moves import Move
-from ..domain.status import TxnStatus
+from ..domain.status import REACHED_AT, TxnStatus
 from .schema import DRAFT, PAYLOADS
 
 JSON = dict[str, Any]
@@ -100,20 +100,7 @@ ITEM = obj(
         "added_by": {"type": "string", "description": "who added it: 'device:1', 'staff:2'"},
     }
 )
-TIMESTAMPS = obj(
-    {
-        name: nullable(TIME)
-        for name in (
-            "created_at",
-            "therapist_confirmed_at",
-            "service_started_at",
-            "service_finished_at",
-            "cashier_claimed_at",
-            "paid_at",
-            "cancelled_at",
-        )
-    }
-)
+TIMESTAMPS = obj({name: nullable(TIME) for name in REACHED_AT.values()})
 STAFF_FIELDS: JSON = {
     **PUBLIC_FIELDS,
     "customer_name": STRING,

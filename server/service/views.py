@@ -8,18 +8,10 @@ from typing import Any
 from ..db.models import Transaction, TransactionItem
 from ..domain.money import format_cents
 from ..domain.moves import allowed_moves
-from ..domain.status import TxnStatus
+from ..domain.status import REACHED_AT, TxnStatus
 from ..domain.waits import first_name, queue_place
 
-TIMESTAMPS = (
-    "created_at",
-    "therapist_confirmed_at",
-    "service_started_at",
-    "service_finished_at",
-    "cashier_claimed_at",
-    "paid_at",
-    "cancelled_at",
-)
+TIMESTAMPS = tuple(REACHED_AT.values())  # the moment each status was reached, in status order
 
 
 def iso(moment: datetime | None) -> str | None:

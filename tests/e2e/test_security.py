@@ -11,7 +11,9 @@ from tests.support import Client, LiveServer, refused_connect
 
 def test_connect_without_a_valid_token_is_refused(shared_live: LiveServer, shared_tokens: dict[str, str]) -> None:
     live, tokens = shared_live, shared_tokens
-    for token in (None, "", "dv_1_" + "x" * 32, tokens["kiosk-1"][:-1] + "A", "st_99_" + "y" * 32, 42):
+    kiosk = tokens["kiosk-1"]
+    tampered = kiosk[:-1] + ("B" if kiosk.endswith("A") else "A")  # one character off, never the token itself
+    for token in (None, "", "dv_1_" + "x" * 32, tampered, "st_99_" + "y" * 32, 42):
         reason = refused_connect(live.url, {"token": token} if token is not None else None)
         assert "valid staff or device token" in reason
 

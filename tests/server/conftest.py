@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 
+from server.app import create_app
 from server.db.engine import Database
 from server.protocol import schema
 from server.service.changes import Change
 from server.service.principals import Principal
 from server.service.queue import QueueService
+from tests.support import demo_tokens
 
 
 class Clock:
@@ -55,3 +58,17 @@ def order(service: QueueService, actors: dict[str, Principal]) -> Callable[..., 
         return service.confirm_selection(actors["kiosk-1"], schema.ConfirmSelection(name, wanted, key))
 
     return make
+
+
+@pytest.fixture
+def app(sqlite_url: str) -> Iterator[Flask]:
+    """The app on a fresh SQLite file, threads running, for Flask-SocketIO's test client."""
+    application = create_app({"database_url": sqlite_url, "testing": True})
+    yield application
+    application.extensions["spa"].stop()
+
+
+@pytest.fixture
+def tokens(sqlite_url: str) -> dict[str, str]:
+    """The demo data in the app's database: name → token."""
+    return demo_tokens(sqlite_url)

@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 
-from server.app import create_app
-from server.db.engine import Database
 from server.protocol import contract
-from server.service import admin
 from tests.unit.test_contract_validator import assert_valid
-
-
-@pytest.fixture
-def app(sqlite_url: str) -> Iterator[Flask]:
-    application = create_app({"database_url": sqlite_url, "testing": True})
-    yield application
-    application.extensions["spa"].stop()
-
-
-@pytest.fixture
-def tokens(sqlite_url: str) -> dict[str, str]:
-    db = Database(sqlite_url, pool_size=1, max_overflow=0)
-    try:
-        return {r["name"]: r["token"] for r in admin.load_demo(db)}
-    finally:
-        db.dispose()
 
 
 class Caller:

@@ -4,15 +4,11 @@ carry the moves allowed now."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from server.app import create_app
-from server.db.engine import Database
-from server.service import admin
 from server.workers import Workers
 from tests.support import wait_until
 
@@ -56,11 +52,6 @@ def test_workers_are_named_watched_and_joined(caplog: pytest.LogCaptureFixture) 
     assert workers.health() == {}
 
 
-@pytest.fixture
-def app(sqlite_url: str) -> Iterator[Flask]:
-    application = create_app({"database_url": sqlite_url, "testing": True})
-    yield application
-    application.extensions["spa"].stop()
 
 
 def test_healthz_lists_the_threads_and_fails_when_one_died(app: Flask) -> None:
@@ -79,12 +70,7 @@ def test_healthz_lists_the_threads_and_fails_when_one_died(app: Flask) -> None:
     assert reply.get_json()["database"] == "ok"
 
 
-def test_staff_views_carry_the_moves_allowed_now(app: Flask, sqlite_url: str) -> None:
-    db = Database(sqlite_url, pool_size=1, max_overflow=0)
-    try:
-        tokens = {r["name"]: r["token"] for r in admin.load_demo(db)}
-    finally:
-        db.dispose()
+def test_staff_views_carry_the_moves_allowed_now(app: Flask, tokens: dict[str, str]) -> None:
     socketio = app.extensions["spa"].socketio
 
     def connect(name: str) -> Any:

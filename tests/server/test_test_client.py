@@ -3,31 +3,9 @@ server process (the end-to-end tests use real clients over WebSocket)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
-
-from server.app import create_app
-from server.db.engine import Database
-from server.service import admin
-
-
-@pytest.fixture
-def app(sqlite_url: str) -> Iterator[Flask]:
-    application = create_app({"database_url": sqlite_url, "testing": True})
-    yield application
-    application.extensions["spa"].stop()
-
-
-@pytest.fixture
-def tokens(sqlite_url: str) -> dict[str, str]:
-    db = Database(sqlite_url, pool_size=1, max_overflow=0)
-    try:
-        return {r["name"]: r["token"] for r in admin.load_demo(db)}
-    finally:
-        db.dispose()
 
 
 def client(app: Flask, token: str | None) -> Any:

@@ -175,19 +175,21 @@ def test_a_room_box_claim_names_the_room_it_was_given() -> None:
     assert new.room == "Room 7" and new.therapist_id is None
 
 
-def test_refusals_say_why() -> None:
-    with pytest.raises(CommandError, match="only an unstarted claim can be given back"):
-        transition(state_in(S.IN_SERVICE), Move.GIVE_BACK, ACTORS["anna"], NOW)
-    with pytest.raises(CommandError, match="A-001 is another therapist's customer"):
-        transition(state_in(S.IN_SERVICE), Move.FINISH_SERVICE, ACTORS["ben"], NOW)
-    with pytest.raises(CommandError, match="A-001 is being paid at till-1"):
-        transition(state_in(S.PAYING), Move.PAY, ACTORS["other till"], NOW)
-    with pytest.raises(CommandError, match="A-001 is held by another cashier"):
-        transition(state_in(S.PAYING), Move.RELEASE_PAYMENT, ACTORS["other till"], NOW)
-    with pytest.raises(CommandError, match="A-001 is not being paid"):
-        transition(state_in(S.AWAITING_PAYMENT), Move.RELEASE_PAYMENT, ACTORS["till"], NOW)
-    with pytest.raises(CommandError, match="only its own waiting customers"):
-        transition(state_in(S.PENDING_THERAPIST), Move.CANCEL, ACTORS["other kiosk"], NOW)
+REFUSALS = [
+    (S.IN_SERVICE, Move.GIVE_BACK, "anna", "only an unstarted claim can be given back"),
+    (S.IN_SERVICE, Move.FINISH_SERVICE, "ben", "A-001 is another therapist's customer"),
+    (S.PAYING, Move.PAY, "other till", "A-001 is being paid at till-1"),
+    (S.PAYING, Move.RELEASE_PAYMENT, "other till", "A-001 is held by another cashier"),
+    (S.AWAITING_PAYMENT, Move.RELEASE_PAYMENT, "till", "A-001 is not being paid"),
+    (S.PENDING_THERAPIST, Move.CANCEL, "other kiosk", "only its own waiting customers"),
+    (S.PAID, Move.CANCEL, "carla", "cannot cancel a transaction that is paid"),
+]
+
+
+@pytest.mark.parametrize(("status", "move", "who", "says"), REFUSALS)
+def test_refusals_say_why(status: S, move: Move, who: str, says: str) -> None:
+    with pytest.raises(CommandError, match=says):
+        transition(state_in(status), move, ACTORS[who], NOW)
 
 
 def test_the_payment_holder() -> None:
