@@ -69,7 +69,9 @@ class TxnState:
     room: str | None = None
     cashier_id: int | None = None
     cashier_desk: str | None = None
-    holder: str | None = None  # the caller holding a claim the server may take back
+    # Who holds it: the claimer, from the claim until the service ends or the payment is made. The
+    # server takes a claim back from a vanished holder only while it is unstarted (CLAIMED).
+    holder: str | None = None
     claimed_at: datetime | None = None
     created_by_device_id: int | None = None
     created_at: datetime | None = None
@@ -130,8 +132,6 @@ def transition(state: TxnState, move: Move, actor: Actor, now: datetime, *, room
             holder=caller.key,
             claimed_at=now,
         )
-    elif move is Move.START_SERVICE:
-        changes["holder"] = None  # started: no longer a claim the server may take back
     elif move is Move.FINISH_SERVICE:
         # Now waiting for a cashier: its place is the moment the service ended.
         changes.update(queue_key=now, holder=None)
@@ -152,7 +152,8 @@ def transition(state: TxnState, move: Move, actor: Actor, now: datetime, *, room
         )
     elif move is Move.CANCEL:
         changes["holder"] = None
-    # ADD_SERVICE: the status stays; the items are the service's to add.
+    # START_SERVICE keeps the holder: the room box that claimed goes on acting for its customer
+    # (the server takes back only unstarted claims). ADD_SERVICE: the items are the service's.
     return replace(state, **changes)
 
 
@@ -183,12 +184,19 @@ def _authorise(state: TxnState, move: Move, actor: Actor) -> None:
 
 
 def _check_own_customer(state: TxnState, actor: Actor) -> None:
-    """A therapist acts only on their own customer; an admin, or a room box on its own, on any."""
-    staff = actor.staff
-    if staff is None or staff.is_admin:
+    """Once someone has a customer, a therapist acts only on their own, a room box with nobody
+    signed in only on the claim it holds; an admin on any."""
+    if state.therapist_id is None and state.holder is None:
+        return  # nobody has it: the move itself decides (a waiting customer is claimed, not started)
+    caller, staff = actor.caller, actor.staff
+    if caller.is_admin or (staff is not None and staff.is_admin):
         return
-    if state.therapist_id is not None and state.therapist_id != staff.id:
-        raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is another therapist's customer")
+    if staff is not None:
+        if state.therapist_id != staff.id:
+            raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is another therapist's customer")
+        return
+    if not (caller.is_device and state.holder == caller.key):
+        raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is not this room's customer")
 
 
 def holds_payment(state: TxnState, actor: Actor) -> bool:

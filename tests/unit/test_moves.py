@@ -78,8 +78,8 @@ def state_in(status: S) -> TxnState:
     with_anna = {S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING, S.PAID}
     if status in with_anna:
         state = replace(state, therapist_id=ANNA.id, room="room-1", therapist_confirmed_at=T0)
-    if status is S.THERAPIST_CONFIRMED:
-        state = replace(state, holder=ROOM.key, claimed_at=T0)
+    if status in {S.THERAPIST_CONFIRMED, S.IN_SERVICE}:
+        state = replace(state, holder=ROOM.key, claimed_at=T0)  # claimed at room-1's box
     if status in {S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING, S.PAID}:
         state = replace(state, service_started_at=T0)
     if status in {S.AWAITING_PAYMENT, S.PAYING, S.PAID}:
@@ -98,8 +98,14 @@ def state_in(status: S) -> TxnState:
 def forbidden(state: TxnState, move: Move, who: str) -> bool:
     actor = ACTORS[who]
     if move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE, Move.GIVE_BACK):
-        # Only the therapist whose customer it is (or an admin, or a room box on its own).
-        return state.therapist_id is not None and who in ("ben", "room with ben", "carla", "till with carla")
+        # Once someone has the customer: only their therapist, the box holding the claim with
+        # nobody signed in at it, or an admin.
+        if state.therapist_id is None and state.holder is None:
+            return False
+        if who in ("anna", "dana"):
+            return False
+        holds = {ROOM.key: "room alone", TILL.key: "till"}.get(state.holder or "")
+        return who != holds
     if move in (Move.PAY, Move.RELEASE_PAYMENT):
         holders = ("till", "till with carla", "dana")  # the holding till (by key and by desk name), an admin
         return state.status is S.PAYING and who not in holders
@@ -143,7 +149,7 @@ def check_fields(old: TxnState, new: TxnState, move: Move, actor: Actor) -> None
         assert (new.holder, new.claimed_at, new.therapist_confirmed_at) == (caller.key, NOW, NOW)
         assert new.queue_key == old.queue_key
     elif move is Move.START_SERVICE:
-        assert (new.service_started_at, new.holder) == (NOW, None)
+        assert (new.service_started_at, new.holder) == (NOW, old.holder)  # the claimer keeps it
         assert new.therapist_id == old.therapist_id and new.claimed_at == old.claimed_at
     elif move is Move.ADD_SERVICE:
         assert new == old  # the items and totals are the service's; the state does not move
@@ -183,7 +189,41 @@ REFUSALS = [
     (S.AWAITING_PAYMENT, Move.RELEASE_PAYMENT, "till", "A-001 is not being paid"),
     (S.PENDING_THERAPIST, Move.CANCEL, "other kiosk", "only its own waiting customers"),
     (S.PAID, Move.CANCEL, "carla", "cannot cancel a transaction that is paid"),
+    (S.IN_SERVICE, Move.FINISH_SERVICE, "room with ben", "A-001 is another therapist's customer"),
+    (S.THERAPIST_CONFIRMED, Move.START_SERVICE, "other kiosk", "A-001 is not this room's customer"),
 ]
+
+
+ROOM2 = Principal(PrincipalKind.DEVICE, 16, "room", "room-2")
+# A room box acts only on the claim it holds; a therapist only on their own customer (issue 10:
+# a room box with nobody signed in could start, add to and finish another therapist's customer).
+OWNERSHIP = [
+    # (who holds it, therapist_id, actor, allowed)
+    (ROOM.key, None, Actor(ROOM), True),  # the box that claimed, on its own
+    (ROOM.key, None, Actor(ROOM2), False),  # another box
+    (ROOM.key, ANNA.id, Actor(ROOM2), False),  # another box, Anna's customer
+    (ROOM.key, ANNA.id, Actor(ROOM2, ANNA), True),  # Anna, signed in at another box
+    (ROOM.key, ANNA.id, Actor(ROOM, BEN), False),  # Ben at the box that claimed Anna's customer
+    (ANNA.key, ANNA.id, Actor(ANNA, ANNA), True),  # Anna on her own screen
+    (ANNA.key, ANNA.id, Actor(BEN, BEN), False),
+    (ANNA.key, ANNA.id, Actor(ROOM), False),  # a box on its own, a claim made on a staff screen
+    (ROOM.key, None, Actor(BEN, BEN), False),  # a therapist, a box's claim nobody signed for
+    (ROOM.key, ANNA.id, Actor(DANA, DANA), True),  # an admin, any
+]
+
+
+@pytest.mark.parametrize("move", [Move.START_SERVICE, Move.ADD_SERVICE, Move.GIVE_BACK])
+@pytest.mark.parametrize(("holder", "therapist_id", "actor", "allowed"), OWNERSHIP)
+def test_a_room_box_and_a_therapist_act_only_on_their_own(
+    move: Move, holder: str, therapist_id: int | None, actor: Actor, allowed: bool
+) -> None:
+    state = replace(state_in(S.THERAPIST_CONFIRMED), holder=holder, therapist_id=therapist_id)
+    if allowed:
+        assert transition(state, move, actor, NOW).status in (S.IN_SERVICE, S.THERAPIST_CONFIRMED, S.PENDING_THERAPIST)
+    else:
+        with pytest.raises(CommandError) as err:
+            transition(state, move, actor, NOW)
+        assert err.value.code is ErrorCode.FORBIDDEN
 
 
 @pytest.mark.parametrize(("status", "move", "who", "says"), REFUSALS)
@@ -204,7 +244,7 @@ def test_an_abandoned_claim_is_released_only_if_still_the_same_claim() -> None:
     assert still_held(claimed, ROOM.key, T0)
     assert not still_held(claimed, ROOM.key, T0 + timedelta(seconds=1))  # claimed again since
     assert not still_held(claimed, TILL.key, T0)
-    assert not still_held(state_in(S.IN_SERVICE), ROOM.key, T0)  # started: no longer a claim
+    assert not still_held(state_in(S.IN_SERVICE), ROOM.key, T0)  # started: no longer a claim to take back
 
 
 @pytest.mark.parametrize("status", list(S))
@@ -221,4 +261,5 @@ def test_changed_lists_only_what_moved() -> None:
         "status": "awaiting_payment",
         "service_finished_at": NOW,
         "queue_key": NOW,
+        "holder": None,  # the service ended: nobody holds it until a till claims the payment
     }
