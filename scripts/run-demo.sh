@@ -16,7 +16,7 @@ export SPA_NAME=${SPA_NAME:-Serenity Spa}
 export SPA_ADDRESS=${SPA_ADDRESS:-1 Example Street\\nSpringfield}
 
 "$PY" -m server db upgrade
-echo "== demo tokens (issued anew on every run; staff PINs: Anna 1111, Ben 2222, Carla 3333, Dana 9999)"
+echo "== demo tokens (issued anew on every run; staff PINs: Anna 1111, Ben 2222, Carla 3333, Dana 999999)"
 "$PY" -m server demo --tokens-file "$VAR/demo-tokens.json"
 
 token_of() { "$PY" -c "import json,sys; print({r['name']: r['token'] for r in json.load(open(sys.argv[1]))}[sys.argv[2]])" "$VAR/demo-tokens.json" "$1"; }

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add = staff_sub.add_parser("add", help="add a staff member and print their token")
     staff_add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
     staff_add.add_argument("--name", required=True)
-    staff_add.add_argument("--pin", help="a 4-8 digit PIN for signing in on a screen")
+    staff_add.add_argument("--pin", help="a PIN for signing in on a screen: 4-8 digits, an admin's 6-8")
     staff_sub.add_parser("list", help="list staff")
 
     service = sub.add_parser("service", help="the service catalog")

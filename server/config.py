@@ -64,6 +64,23 @@ class Settings:
     position_push_limit: int = 50
     therapists_on_duty: int | None = None
     max_payload_bytes: int = 16 * 1024
+    # PIN sign-in throttle (docs/SECURITY.md), kept in the database so a restart or a second
+    # process grants no fresh guesses. The first `..._free_failures` wrong PINs cost nothing (a
+    # typo, a tired thumb); each one after makes the next attempt wait 2, 4, 8 … s, never more
+    # than `sign_in_max_delay_s`: the right PIN is delayed at most that long, never locked out.
+    # At the cap a 4-digit PIN takes about 3.5 days on average to find, a 6-digit one a year.
+    sign_in_free_failures_per_staff: int = 3
+    # A shared screen signs many people in: a little more slack per address.
+    sign_in_free_failures_per_address: int = 6
+    sign_in_max_delay_s: float = 60.0
+    # Failures are forgotten after this long without a new one.
+    sign_in_forget_after_s: float = 900.0
+    # Each PIN check costs 16 MiB of scrypt (n=2^14, r=8): at most this many at once per process ...
+    sign_in_concurrent_hashes: int = 2
+    # ... and an attempt waits this long for a free slot before it gets `busy`.
+    sign_in_hash_wait_s: float = 2.0
+    # Addresses whose X-Forwarded-Proto and X-Real-IP are believed: the local nginx (OPERATIONS.md).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     testing: bool = False
     start_background: bool = True
 
@@ -104,6 +121,13 @@ _ENV = {
     "db_pool_size": "SPA_DB_POOL_SIZE",
     "db_max_overflow": "SPA_DB_MAX_OVERFLOW",
     "therapists_on_duty": "SPA_THERAPISTS_ON_DUTY",
+    "sign_in_free_failures_per_staff": "SPA_SIGN_IN_FREE_FAILURES_PER_STAFF",
+    "sign_in_free_failures_per_address": "SPA_SIGN_IN_FREE_FAILURES_PER_ADDRESS",
+    "sign_in_max_delay_s": "SPA_SIGN_IN_MAX_DELAY_S",
+    "sign_in_forget_after_s": "SPA_SIGN_IN_FORGET_AFTER_S",
+    "sign_in_concurrent_hashes": "SPA_SIGN_IN_CONCURRENT_HASHES",
+    "sign_in_hash_wait_s": "SPA_SIGN_IN_HASH_WAIT_S",
+    "trusted_proxies": "SPA_TRUSTED_PROXIES",
 }
 
 
@@ -157,6 +181,18 @@ def _check(s: Settings) -> None:
         raise ConfigError(f"SPA_HTTP_RESERVE_THREADS = {s.http_reserve_threads}: must be 1..SPA_THREADS-1")
     if s.claim_grace_s <= 0:
         raise ConfigError(f"SPA_CLAIM_GRACE_S = {s.claim_grace_s}: must be more than 0")
+    if s.sign_in_free_failures_per_staff < 0 or s.sign_in_free_failures_per_address < 0:
+        raise ConfigError("SPA_SIGN_IN_FREE_FAILURES_PER_STAFF/_PER_ADDRESS: must be 0 or more")
+    if s.sign_in_max_delay_s < 1:
+        raise ConfigError(f"SPA_SIGN_IN_MAX_DELAY_S = {s.sign_in_max_delay_s}: must be at least 1")
+    if s.sign_in_forget_after_s < s.sign_in_max_delay_s:
+        raise ConfigError(
+            f"SPA_SIGN_IN_FORGET_AFTER_S = {s.sign_in_forget_after_s}: must be at least SPA_SIGN_IN_MAX_DELAY_S"
+        )
+    if s.sign_in_concurrent_hashes < 1:
+        raise ConfigError(f"SPA_SIGN_IN_CONCURRENT_HASHES = {s.sign_in_concurrent_hashes}: must be at least 1")
+    if s.sign_in_hash_wait_s < 0:
+        raise ConfigError(f"SPA_SIGN_IN_HASH_WAIT_S = {s.sign_in_hash_wait_s}: must be 0 or more")
     if s.log_format not in ("json", "text"):
         raise ConfigError(f"SPA_LOG_FORMAT = {s.log_format!r}: must be json or text")
     try:

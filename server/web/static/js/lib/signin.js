@@ -1,7 +1,7 @@
 // Signing a staff member in on a shared screen: tap your name, type your PIN on the keypad.
 // POST /api/sign-in gives a staff session token (ss_…), kept until it expires or "Sign out".
 
-import { contract, stored } from "./config.js";
+import { config, contract, deviceToken, stored } from "./config.js";
 import { $, el, flash } from "./dom.js";
 import { buildKeys } from "./keypad.js";
 
@@ -115,12 +115,17 @@ export class SignIn {
     const list = $(".signin-list", this.root);
     let staff = [];
     try {
-      const response = await fetch("/api/staff", { cache: "no-store" });
+      // The server lists ids and first names of the roles asked for, to this screen's device
+      // token; a therapist's own tablet has none and gets the same short list (docs/SECURITY.md).
+      const token = deviceToken(config.page);
+      const headers = token ? { Authorization: `Bearer ${token}` } : {};
+      const roles = encodeURIComponent(this.roles.join(","));
+      const response = await fetch(`/api/staff?roles=${roles}`, { cache: "no-store", headers });
       if (response.ok) staff = (await response.json()).staff || [];
     } catch (err) {
       staff = [];
     }
-    this.people = staff.filter((s) => this.roles.includes(s.role));
+    this.people = staff;
     list.replaceChildren(
       ...this.people.map((s) =>
         el("button", { type: "button", class: "signin-person", role: "listitem", dataset: { staffId: s.id } }, s.name),
