@@ -24,6 +24,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     BUSY = "busy"
     INTERNAL_ERROR = "internal_error"
+    IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
+    UNKNOWN_EVENT = "unknown_event"
 
 
 class Retry(StrEnum):
@@ -44,6 +46,9 @@ RETRY_CLASS: dict[ErrorCode, Retry] = {
     ErrorCode.CONFLICT: Retry.RETRY,
     ErrorCode.BUSY: Retry.RETRY,
     ErrorCode.INTERNAL_ERROR: Retry.RETRY,
+    # The key names another command: sending it again with the same key is refused again.
+    ErrorCode.IDEMPOTENCY_MISMATCH: Retry.FINAL,
+    ErrorCode.UNKNOWN_EVENT: Retry.FINAL,
 }
 
 ERROR_MEANINGS: dict[ErrorCode, str] = {
@@ -57,6 +62,8 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.CONFLICT: "an optimistic-concurrency clash that survived the server's retries",
     ErrorCode.BUSY: "the database is not answering, too many wrong PINs, connection limit",
     ErrorCode.INTERNAL_ERROR: "a bug; logged with a traceback; nothing was changed",
+    ErrorCode.IDEMPOTENCY_MISMATCH: "the idempotency_key was already used by this caller for a different payload",
+    ErrorCode.UNKNOWN_EVENT: "no such event (or an event name that is not a short string)",
 }
 
 

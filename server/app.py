@@ -17,7 +17,7 @@ from .domain.actors import SYSTEM
 from .protocol.broadcaster import Broadcaster
 from .protocol.dispatcher import Dispatcher
 from .protocol.events import Services, event_table
-from .protocol.socketio_adapter import SocketIOAdapter, SocketIOOutbound
+from .protocol.socketio_adapter import SocketIOAdapter, SocketIOOutbound, WirePacket
 from .service.housekeeping import Housekeeping
 from .service.principals import TokenCache
 from .service.printing import ReceiptHeader
@@ -41,7 +41,7 @@ class Runtime:
     broadcaster: Broadcaster
     presence: Housekeeping
     protocol: SocketIOAdapter
-    sign_in_limiter: SignInLimiter = field(default_factory=SignInLimiter)
+    sign_in_limiter: SignInLimiter
     workers: Workers = field(default_factory=Workers)
     started: bool = False
 
@@ -60,6 +60,7 @@ class Runtime:
         if self.started:
             self.workers.stop()
             self.started = False
+        self.sign_in_limiter.close()
         self.db.dispose()
 
 
@@ -81,7 +82,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=list(settings.cors_origins) or None,
         message_queue=settings.message_queue,
         channel=settings.message_queue_channel,
-        max_http_buffer_size=settings.max_payload_bytes,
+        max_http_buffer_size=settings.max_payload_bytes,  # also each WebSocket message's (socketio_adapter.py)
+        serializer=WirePacket,  # decoding that never raises and refuses binary attachments
+        # Every client (screens' live.js, the appliance) connects over WebSocket only. Long-polling
+        # is refused outright: engine.io 4.15 answers an oversized POST by closing the session and
+        # waiting for a GET that never comes, holding the request's thread for good.
+        transports=["websocket"],
         manage_session=False,
         logger=False,
         engineio_logger=False,
@@ -129,6 +135,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         broadcaster=broadcaster,
         presence=housekeeping,
         protocol=adapter,
+        sign_in_limiter=SignInLimiter.from_settings(settings),
     )
     app.extensions["spa"] = rt
 

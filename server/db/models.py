@@ -239,6 +239,9 @@ class IdempotencyKey(Base):
     event: Mapped[str] = mapped_column(String(40))
     result: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    # SHA-256 (hex) of the parsed command without its key: the same key with another payload is
+    # refused. NULL on keys stored before migration 0006, which replay as before.
+    payload_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Connection(Base):
@@ -252,3 +255,14 @@ class Connection(Base):
     connected_at: Mapped[datetime] = mapped_column(Timestamp)
     last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
     disconnected_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
+
+
+class SignInAttempt(Base):
+    """Wrong PINs counted per staff member (`staff:<id>`) and per source address (`addr:<ip>`):
+    the throttle of docs/SECURITY.md, shared by every server process and kept across restarts."""
+
+    __tablename__ = "sign_in_attempts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None, index=True)

@@ -234,10 +234,12 @@ def add_audit(
     )
 
 
-def add_idempotency_key(session: Session, principal: str, key: str, event: str, result: str, now: datetime) -> None:
+def add_idempotency_key(
+    session: Session, principal: str, key: str, event: str, result: str, payload_hash: str | None, now: datetime
+) -> None:
     session.execute(
         insert(IdempotencyKey.__table__).values(
-            principal=principal, key=key, event=event, result=result, created_at=now
+            principal=principal, key=key, event=event, result=result, payload_hash=payload_hash, created_at=now
         )
     )
 

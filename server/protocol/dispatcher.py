@@ -10,6 +10,8 @@ open connection: the event is refused, the connection told why and closed.
 from __future__ import annotations
 
 import logging
+import math
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +22,23 @@ from ..db.engine import DatabaseUnavailable
 from ..domain.actors import Capability, Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..service.outbound import Outbound
+from .schema import check_json
 
 logger = logging.getLogger(__name__)
 
 SIGNED_OUT_EVENT = "signed_out"  # to a connection whose caller may no longer act, before it is closed
+MAX_EVENT_NAME = 64  # longer than any event in the table; a longer name is unknown, echoed cut short
+ECHO_NAME = 40
+# What the Socket.IO adapter hands over in place of an event name when the packet itself was
+# refused while decoding (server/protocol/socketio_adapter.py `WirePacket`). The NUL keeps them
+# apart from the table's names.
+MALFORMED_EVENT = "\x00malformed"  # not JSON, nested too deep, not an [event, ...] list
+BINARY_EVENT = "\x00binary"  # binary attachments: refused, never buffered
+BAD_NAME_EVENT = "\x00bad_name"  # an event name that is not a string, or too long
+# A failure inside a command is logged with its traceback the first time per kind and connection,
+# then one line at each power of ten (`Dispatcher._log_failure`): garbage costs a bounded
+# (logarithmic) amount of log. The counts of this many connections are kept, the oldest dropped.
+LOGGED_CONNECTIONS = 4096
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,17 @@ class EventSpec:
     after: Callable[[Call, dict[str, Any]], None] | None = None  # once acknowledged, success or not
 
 
+def refusal(event: object) -> dict[str, Any] | None:
+    """The answer to an event the adapter could not hand over as a name from the table, if so."""
+    if event == MALFORMED_EVENT:
+        return fail(ErrorCode.INVALID_PAYLOAD, "the message is not a JSON [event, payload] list, or nests too deep")
+    if event == BINARY_EVENT:
+        return fail(ErrorCode.INVALID_PAYLOAD, "binary attachments are not accepted")
+    if event == BAD_NAME_EVENT or not isinstance(event, str) or len(event) > MAX_EVENT_NAME:
+        return fail(ErrorCode.UNKNOWN_EVENT, f"an event name is a string of at most {MAX_EVENT_NAME} characters")
+    return None
+
+
 def ok(result: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"ok": True, **(result or {})}
 
@@ -63,11 +89,17 @@ class Dispatcher:
         self.events = events
         self._resolve = resolve
         self._outbound = outbound
+        self._failures: dict[str, dict[str, int]] = {}  # sid → kind → count (see `_log_failure`)
+        self._failures_lock = threading.Lock()
 
-    def dispatch(self, event: str, sid: str, token: str | None, args: tuple[object, ...]) -> dict[str, Any]:
+    def dispatch(self, event: object, sid: str, token: str | None, args: tuple[object, ...]) -> dict[str, Any]:
+        refused = refusal(event)
+        if refused is not None:
+            return refused
+        assert isinstance(event, str)
         spec = self.events.get(event)
         if spec is None:
-            return fail(ErrorCode.INVALID_PAYLOAD, f"no event {event[:40]!r}")
+            return fail(ErrorCode.UNKNOWN_EVENT, f"no event {event[:ECHO_NAME]!r}")
         try:
             principal = self._resolve(token)
         except DatabaseUnavailable:
@@ -93,6 +125,7 @@ class Dispatcher:
         if len(args) > 1:
             return fail(ErrorCode.INVALID_PAYLOAD, "send one payload object")
         try:
+            check_json(args[0] if args else None)
             command = spec.parse(args[0] if args else None)
             return ok(spec.run(call, command))
         except CommandError as exc:
@@ -102,9 +135,22 @@ class Dispatcher:
         except DatabaseUnavailable:
             logger.error("database unavailable during %s", event)
             return fail(ErrorCode.BUSY, "the database is not answering; try again")
-        except Exception:
-            logger.exception("%s failed", event)
+        except Exception as exc:
+            self._log_failure(call.sid, event, exc)
             return fail(ErrorCode.INTERNAL_ERROR, "something went wrong on the server; nothing was changed")
+
+    def _log_failure(self, sid: str, event: str, exc: Exception) -> None:
+        """Once per kind (event and exception type) per connection with the traceback, then counted."""
+        kind = f"{event}:{type(exc).__name__}"
+        with self._failures_lock:
+            kinds = self._failures.setdefault(sid, {})
+            while len(self._failures) > LOGGED_CONNECTIONS:
+                del self._failures[next(iter(self._failures))]  # the oldest connection's counts
+            seen = kinds[kind] = kinds.get(kind, 0) + 1
+        if seen == 1:
+            logger.exception("%s failed", event)
+        elif math.log10(seen).is_integer():
+            logger.error("%s failed again (%s), %d times on connection %s", event, type(exc).__name__, seen, sid)
 
     def _end(self, sid: str) -> None:
         self._outbound.emit(

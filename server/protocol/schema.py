@@ -41,6 +41,7 @@ from ..service.commands import (
 )
 
 __all__ = [
+    "MAX_DEPTH",
     "PAYLOADS",
     "AddService",
     "CashierClaim",
@@ -56,6 +57,7 @@ __all__ = [
     "TherapistClaim",
     "TxnAction",
     "TxnRef",
+    "check_json",
 ]
 
 JSON = dict[str, Any]
@@ -90,6 +92,25 @@ TYPED_CODE = r"^\s*[A-Za-z]( *[A-Za-z]){0,2} *(- *)?(?=[0 ]*[1-9])[0-9]( *[0-9])
 
 def invalid(message: str) -> CommandError:
     return CommandError(ErrorCode.INVALID_PAYLOAD, message)
+
+
+# Deeper than any payload here (a heartbeat's devices.<name>.state is 3); refused before parsing.
+MAX_DEPTH = 8
+
+
+def check_json(payload: object, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a payload nested deeper than `max_depth` or holding anything but JSON values
+    (python-socketio hands binary attachments over as bytes). Iterative, so no payload can
+    exhaust the stack; linear in the payload's size, which the transport bounds."""
+    stack: list[tuple[object, int]] = [(payload, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= max_depth:
+                raise invalid(f"the payload nests deeper than {max_depth} levels")
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+        elif not (value is None or isinstance(value, str | int | float)):
+            raise invalid("binary attachments are not accepted" if isinstance(value, bytes | bytearray) else "not JSON")
 
 
 # ---- kinds of field: each parses a value and describes itself as JSON Schema ------------------
@@ -473,9 +494,7 @@ PAY: Payload[Pay] = Payload(
         token("cashier_token"),
         KEY,
     ),
-    lambda p: Pay(
-        p["transaction_id"], p["amount_paid"], p["method"], p.get("cashier_token"), p.get("idempotency_key")
-    ),
+    lambda p: Pay(p["transaction_id"], p["amount_paid"], p["method"], p.get("cashier_token"), p.get("idempotency_key")),
 )
 LOOKUP: Payload[Lookup] = Payload(
     (Field("code", TicketCode(), required=True), token("cashier_token"), KEY),

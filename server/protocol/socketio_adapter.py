@@ -10,8 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import simple_websocket
+from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO
+from socketio import packet as sio_packet
 
 from ..domain.actors import Principal
 from ..service import printing
@@ -19,12 +22,96 @@ from ..service.changes import Change
 from ..service.housekeeping import Housekeeping
 from ..service.outbound import principal_room
 from ..service.principals import TokenCache
-from .dispatcher import Dispatcher
+from .dispatcher import BAD_NAME_EVENT, BINARY_EVENT, MALFORMED_EVENT, MAX_EVENT_NAME, Dispatcher
 
 logger = logging.getLogger(__name__)
 NAMESPACE = "/"
 # A connection told it is signed out gets its acknowledgement and the reason before it is closed.
 CLOSE_AFTER_S = 0.2
+
+
+class WirePacket(sio_packet.Packet):
+    """python-socketio's packet, decoded so that no client input raises (each raise became a
+    traceback in engine.io's log) or reaches a handler in a shape python-socketio trips on:
+    an event that is not JSON, nests too deep for the JSON decoder, is no `[name, ...]` list or
+    has a name that is not a short string is handed to the catch-all handler under a marker name
+    (`dispatcher.MALFORMED_EVENT`, `BAD_NAME_EVENT`) and acknowledged with the refusal; a binary
+    event is answered `BINARY_EVENT` and its attachments are dropped as they come, never buffered;
+    any other undecodable packet is dropped (an acknowledgement of an id nobody waits for)."""
+
+    def decode(self, encoded_packet: Any) -> int:
+        self.packet_type, self.id = -1, None
+        if not isinstance(encoded_packet, str):
+            return self._drop()  # a binary attachment: its event was already refused
+        try:
+            attachments = super().decode(encoded_packet) or 0
+        except (ValueError, TypeError, RecursionError):
+            if self.packet_type not in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+                return self._drop()
+            self.packet_type, self.data = sio_packet.EVENT, [MALFORMED_EVENT]
+            return 0
+        if self.packet_type == sio_packet.BINARY_EVENT or (attachments and self.packet_type == sio_packet.EVENT):
+            self.packet_type, self.data = sio_packet.EVENT, [BINARY_EVENT]
+        elif self.packet_type == sio_packet.EVENT:
+            if not isinstance(self.data, list) or not self.data:
+                self.data = [MALFORMED_EVENT]
+            elif not isinstance(self.data[0], str) or len(self.data[0]) > MAX_EVENT_NAME:
+                self.data = [BAD_NAME_EVENT]
+        elif self.packet_type not in (sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.ACK) or attachments:
+            return self._drop()
+        return 0
+
+    def _drop(self) -> int:
+        self.packet_type, self.id, self.data, self.namespace = sio_packet.ACK, None, [], "/"
+        return 0
+
+
+# Client → server engine.io packets: 1 close, 2 ping, 3 pong, 4 message, 5 upgrade, 6 noop.
+ENGINEIO_TYPES = "123456"
+ENGINEIO_CONTROL_MAX = 16  # "2probe": a control packet carries at most a short word
+
+
+def engineio_frame_ok(message: object) -> bool:
+    """Whether python-engineio can decode this WebSocket message without raising: a binary
+    message (handed on as bytes), a Socket.IO packet in a message ("4" then its digit type) or a
+    short control packet. Anything else (empty, an unknown type, deeply nested JSON that engine.io
+    tries to parse) is not from a Socket.IO client."""
+    if isinstance(message, bytes | bytearray):
+        return True
+    if not isinstance(message, str) or not message or message[0] not in ENGINEIO_TYPES:
+        return False
+    if message[0] == "4":
+        return message[1:2].isdigit()
+    return len(message) <= ENGINEIO_CONTROL_MAX and message[1:2] not in ("[", "{")
+
+
+def bound_websocket_frames(socketio: SocketIO) -> None:
+    """Close a WebSocket whose message grows past engine.io's `max_http_buffer_size` while it is
+    being read. python-engineio 4.15's threading driver opens simple-websocket's server without
+    a `max_message_size`, so a 50 MB frame was read whole before engine.io's size check; with it,
+    simple-websocket closes with 1009 (message too big) once the bound is passed."""
+    eio = socketio.server.eio
+    limit = int(eio.max_http_buffer_size)
+
+    class BoundedWebSocket(SimpleWebSocketWSGI):
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            self.ws = simple_websocket.Server(environ, max_message_size=limit, **self.server_args)
+            ret = self.app(self)
+            if self.ws.mode == "gunicorn":
+                raise StopIteration()
+            if self.ws.mode == "werkzeug":
+                raise ConnectionError()
+            return ret
+
+        def wait(self) -> Any:
+            message = super().wait()
+            if message is not None and not engineio_frame_ok(message):
+                # engine.io decodes a frame outside any try: each bad one was a logged traceback.
+                logger.debug("closing a WebSocket that sent a frame engine.io cannot read")
+                return None  # engine.io reads None as the client closing: it closes and cleans up as usual
+            return message
+
+    eio._async = {**eio._async, "websocket": BoundedWebSocket}  # this server's copy, not the module's
 
 
 @dataclass(frozen=True)
@@ -128,6 +215,10 @@ class SocketIOAdapter:
         self.socketio.on_event("disconnect", self.on_disconnect)
         for name in self.dispatcher.events:
             self.socketio.on_event(name, self._handler(name))
+        # Every other event, and the markers `WirePacket` puts for refused packets: answered by the
+        # dispatcher (unknown_event / invalid_payload) instead of dropped without an ack.
+        self.socketio.on_event("*", self._any_event)
+        bound_websocket_frames(self.socketio)
 
     def on_connect(self, auth: object = None) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -144,14 +235,28 @@ class SocketIOAdapter:
                 # Keep threads free for /healthz and pages: refuse rather than starve HTTP.
                 raise ConnectionRefusedError("the server is at its connection limit", {"code": "busy"})
             self._connections[sid] = Connection(token if isinstance(token, str) else None, principal)
-        self._housekeeping.connected(sid, principal.key)
+        # All or nothing: a failure past this point must leave no slot counted, no presence row.
+        try:
+            self._housekeeping.connected(sid, principal.key)
+            pending = printing.pending_jobs(self._housekeeping.db, principal.id) if principal.is_till else []
+        except Exception:  # noqa: BLE001 - the database went away mid-connect: refuse, count nothing
+            logger.warning("connect of %s failed; refused with busy", principal.key, exc_info=True)
+            self._forget(sid)
+            raise ConnectionRefusedError("the server cannot reach its database", {"code": "busy"}) from None
         self._outbound.join(sid, principal_room(principal.kind.value, principal.id))
-        if principal.is_till:
-            # Receipts that did not print before this till went away: it dedupes by job_id.
-            for job in printing.pending_jobs(self._housekeeping.db, principal.id):
-                self._outbound.emit("print_receipt", job, to=sid)
+        # Receipts that did not print before this till went away: it dedupes by job_id.
+        for job in pending:
+            self._outbound.emit("print_receipt", job, to=sid)
         logger.info("connected %s (%s %s)", principal.key, principal.role.value, principal.name)
         return True
+
+    def _forget(self, sid: str) -> None:
+        with self._lock:
+            self._connections.pop(sid, None)
+        try:
+            self._housekeeping.disconnected(sid)
+        except Exception:  # noqa: BLE001 - no row, or the database still away: it goes stale by itself
+            logger.debug("no presence row to close for %s", sid, exc_info=True)
 
     def on_disconnect(self, reason: object = None) -> None:
         with self._lock:
@@ -164,7 +269,7 @@ class SocketIOAdapter:
             logger.warning("could not record disconnect of %s", connection.principal.key, exc_info=True)
         logger.info("disconnected %s (%s)", connection.principal.key, reason)
 
-    def _handler(self, name: str) -> Callable[..., dict[str, Any]]:
+    def _handler(self, name: object) -> Callable[..., dict[str, Any]]:
         def handle(*args: object) -> dict[str, Any]:
             sid = request.sid  # type: ignore[attr-defined]
             connection = self._connections.get(sid)
@@ -172,6 +277,8 @@ class SocketIOAdapter:
                 return {"ok": False, "error": {"code": "forbidden", "message": "not signed in"}}
             return self.dispatcher.dispatch(name, sid, connection.token, args)
 
-        handle.__name__ = f"on_{name}"
+        handle.__name__ = f"on_{name}" if isinstance(name, str) else "on_any"
         return handle
 
+    def _any_event(self, name: object, *args: object) -> dict[str, Any]:
+        return self._handler(name)(*args)

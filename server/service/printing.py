@@ -51,7 +51,7 @@ def add_job(
     session: Session,
     job_id: str,
     device_id: int,
-    txn: Transaction,
+    txn: Transaction | repo.TxnRecord,
     body: dict[str, Any],
     open_drawer: bool,
     now: datetime,
@@ -74,21 +74,41 @@ def add_job(
 def reprint(
     db: Database, header: ReceiptHeader, actor: Principal, transaction_id: int, now: datetime
 ) -> tuple[int, dict[str, Any]]:
-    """A copy of a paid transaction's receipt, at the caller's till (or where it was paid)."""
-    with db.write() as s:
-        txn = s.get(Transaction, transaction_id)
+    """A copy of a paid transaction's receipt, at the caller's till (or where it was paid).
+
+    Reprints of one receipt are serialised on its transaction's row (FOR UPDATE on MariaDB;
+    SQLite's writer lock, BEGIN IMMEDIATE) and coalesce: while a copy for that till has not
+    printed yet, asking again answers that copy's job, so a burst of presses prints one copy and
+    no two reprints compute the same copy number (the job_id is the primary key)."""
+
+    def work(s: Session) -> tuple[int, dict[str, Any]]:
+        txn = repo.lock_transaction(s, transaction_id)
         payment = s.scalars(select(Payment).where(Payment.transaction_id == transaction_id)).first()
         if txn is None or payment is None:
             raise CommandError(ErrorCode.NOT_FOUND, f"no paid transaction {transaction_id}")
         device_id = actor.device_id if actor.is_device else payment.device_id
         if device_id is None:
             raise CommandError(ErrorCode.INVALID_STATE, "no till to print at: reprint from a cashier terminal")
+        copy_prefix = f"rcpt-{payment.id}-r"
+        unprinted = s.scalars(
+            select(PrintJob)
+            .where(
+                PrintJob.transaction_id == transaction_id,
+                PrintJob.device_id == device_id,
+                PrintJob.state != "printed",
+                PrintJob.job_id.startswith(copy_prefix, autoescape=True),
+            )
+            .order_by(PrintJob.created_at.desc())
+        ).first()
+        if unprinted is not None:
+            return device_id, json.loads(unprinted.payload)
         copies = s.scalar(select(func.count()).where(PrintJob.transaction_id == transaction_id)) or 0
         names = repo.staff_names(s, {payment.cashier_id} if payment.cashier_id else set())
         cashier = names.get(payment.cashier_id or 0) or txn.cashier_desk or ""
         body = receipt(header, txn, payment, cashier, s) | {"copy": True}
-        job = add_job(s, f"rcpt-{payment.id}-r{copies}", device_id, txn, body, False, now)
-        return device_id, job
+        return device_id, add_job(s, f"{copy_prefix}{copies}", device_id, txn, body, False, now)
+
+    return db.run_write(work)
 
 
 def pending_jobs(db: Database, device_id: int) -> list[dict[str, Any]]:

@@ -109,7 +109,7 @@ class QueueService:
             }
             return Outcome(result, txn, "created", {"code": code})
 
-        return self._execute("customer_confirm_selection", actor, cmd.idempotency_key, work, full_result=False)
+        return self._execute("customer_confirm_selection", actor, cmd, work, full_result=False)
 
     def claim_for_therapist(self, actor: Principal, cmd: schema.TherapistClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
@@ -121,7 +121,7 @@ class QueueService:
             names = {therapist.id: therapist.name} if therapist else {}
             return Outcome({}, txn, "claimed", {"room": txn.room}, before, names)
 
-        return self._execute("therapist_confirm_next", actor, cmd.idempotency_key, work)
+        return self._execute("therapist_confirm_next", actor, cmd, work)
 
     def start_service(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
         return self._therapist_step("therapist_start_service", actor, cmd, Move.START_SERVICE, "started")
@@ -144,7 +144,7 @@ class QueueService:
             audit = {"service_id": service.id, "quantity": cmd.quantity}
             return Outcome({}, txn, "service_added", audit, before)
 
-        return self._execute("therapist_add_service", actor, cmd.idempotency_key, work)
+        return self._execute("therapist_add_service", actor, cmd, work)
 
     def claim_for_cashier(self, actor: Principal, cmd: schema.CashierClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
@@ -155,7 +155,7 @@ class QueueService:
             before = self._transition(txn, Move.CLAIM_FOR_CASHIER, Actor(actor, cashier), now)
             return Outcome({}, txn, "cashier_claimed", {"desk": txn.cashier_desk}, before)
 
-        return self._execute("cashier_claim_next", actor, cmd.idempotency_key, work)
+        return self._execute("cashier_claim_next", actor, cmd, work)
 
     def lookup_for_cashier(self, actor: Principal, cmd: schema.Lookup) -> dict[str, Any]:
         """A code typed or scanned at the till: claims it when it waits to pay, else shows it."""
@@ -174,7 +174,7 @@ class QueueService:
             # Paying here already, paid (for a reprint) or not yet finished: shown, not changed.
             return Outcome({}, txn)
 
-        return self._execute("cashier_lookup", actor, cmd.idempotency_key, work)
+        return self._execute("cashier_lookup", actor, cmd, work)
 
     def pay(self, actor: Principal, cmd: schema.Pay) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
@@ -209,7 +209,7 @@ class QueueService:
             audit = {"paid": payment_view["amount_paid"], "method": payment.method}
             return Outcome(result, txn, "paid", audit, before)
 
-        return self._execute("cashier_pay", actor, cmd.idempotency_key, work)
+        return self._execute("cashier_pay", actor, cmd, work)
 
     def release_by_cashier(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
@@ -217,7 +217,7 @@ class QueueService:
             before = self._transition(txn, Move.RELEASE_PAYMENT, Actor(actor), now)
             return Outcome({}, txn, "released", {}, before)
 
-        return self._execute("cashier_release", actor, cmd.idempotency_key, work)
+        return self._execute("cashier_release", actor, cmd, work)
 
     def cancel(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
@@ -225,7 +225,7 @@ class QueueService:
             before = self._transition(txn, Move.CANCEL, Actor(actor), now)
             return Outcome({}, txn, "cancelled", {}, before)
 
-        return self._execute("cancel_transaction", actor, cmd.idempotency_key, work)
+        return self._execute("cancel_transaction", actor, cmd, work)
 
     def release_abandoned(self, transaction_id: int, holder: str, claimed_at: datetime) -> Change | None:
         """The server's own release of a claim whose holder vanished; None if it moved on meanwhile."""
@@ -289,9 +289,10 @@ class QueueService:
     # ---- the steps the recipes share ----------------------------------------------------------
 
     def _execute(
-        self, event: str, actor: Principal, key: str | None, work: Work, *, full_result: bool = True
+        self, event: str, actor: Principal, cmd: object, work: Work, *, full_result: bool = True
     ) -> dict[str, Any]:
-        return self.uow.run(event, actor, key, work, full_result=full_result)[0]
+        """`cmd` is the parsed command: the unit of work stores its key with its fingerprint."""
+        return self.uow.run(event, actor, cmd, work, full_result=full_result)[0]
 
     def _therapist_step(
         self, event: str, actor: Principal, cmd: schema.TxnAction, move: Move, reason: str
@@ -302,7 +303,7 @@ class QueueService:
             before = self._transition(txn, move, Actor(actor, therapist), now)
             return Outcome({}, txn, reason, {}, before)
 
-        return self._execute(event, actor, cmd.idempotency_key, work)
+        return self._execute(event, actor, cmd, work)
 
     @staticmethod
     def _transition(txn: TxnRecord, move: Move, actor: Actor, now: datetime, *, room: str | None = None) -> str:

@@ -4,6 +4,8 @@ commit the change goes to the outbound port."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +42,18 @@ class Outcome:
 Work = Callable[[Session, datetime], Outcome]
 
 
+def fingerprint(command: object) -> str:
+    """SHA-256 (hex) of a command in a canonical form, without its idempotency key: what a
+    stored key is compared with. Of the parsed command, so payloads that mean the same (a
+    service listed twice or once with quantity 2, a null or an absent field) are the same."""
+    if not dataclasses.is_dataclass(command) or isinstance(command, type):
+        raise TypeError(f"a command dataclass is needed, not {type(command).__name__}")
+    fields = dataclasses.asdict(command)
+    fields.pop("idempotency_key", None)
+    canonical = json.dumps([type(command).__name__, fields], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def apply(txn: TxnRecord, before: TxnState, after: TxnState) -> str:
     """Copy a transition's result onto the row to be saved; returns the status it left."""
     for name, value in after.changed(before).items():
@@ -54,14 +68,19 @@ class UnitOfWork:
         self.publish = publish
 
     def run(
-        self, event: str, actor: Principal, key: str | None, work: Work, *, full_result: bool = False
+        self, event: str, actor: Principal, command: object | None, work: Work, *, full_result: bool = False
     ) -> tuple[dict[str, Any], Change | None]:
+        """`command` is the parsed command (its `idempotency_key`, if any, is stored with its
+        fingerprint); None for the server's own work, which has no key."""
+        key: str | None = getattr(command, "idempotency_key", None)
+        digest = fingerprint(command) if key is not None else None
+
         def transaction(s: Session) -> tuple[dict[str, Any], Change | None]:
             now = self.clock()
             if key is not None:
                 stored = s.get(IdempotencyKey, (actor.key, key))
                 if stored is not None:
-                    return _replay(stored, event), None
+                    return _replay(stored, event, digest), None
             outcome = work(s, now)
             txn = outcome.txn
             change: Change | None = None
@@ -87,7 +106,7 @@ class UnitOfWork:
             if key is not None:
                 # A concurrent twin that got here first makes this insert fail as a duplicate: this
                 # whole transaction then rolls back and the twin's stored result is returned.
-                repo.add_idempotency_key(s, actor.key, key, event, json.dumps(result, sort_keys=True), now)
+                repo.add_idempotency_key(s, actor.key, key, event, json.dumps(result, sort_keys=True), digest, now)
             if txn is not None and outcome.reason:
                 version = repo.bump_version(s)  # last: holds the version row only while committing
                 change = Change(version, outcome.reason, txn.id, full, public_view(txn))
@@ -102,7 +121,7 @@ class UnitOfWork:
                 stored = s.get(IdempotencyKey, (actor.key, key))
                 if stored is None:
                     raise
-                result, change = _replay(stored, event), None
+                result, change = _replay(stored, event, digest), None
         if change is not None:
             self.publish(change)
         return result, change
@@ -115,7 +134,12 @@ class UnitOfWork:
         return staff_view(txn, repo.items_of(s, txn.id), names)
 
 
-def _replay(stored: IdempotencyKey, event: str) -> dict[str, Any]:
+def _replay(stored: IdempotencyKey, event: str, digest: str | None) -> dict[str, Any]:
     if stored.event != event:
         raise CommandError(ErrorCode.INVALID_PAYLOAD, f"idempotency_key was already used for {stored.event}")
+    # A key stored before payload hashes were kept (NULL) replays as it always did.
+    if stored.payload_hash is not None and stored.payload_hash != digest:
+        raise CommandError(
+            ErrorCode.IDEMPOTENCY_MISMATCH, f"idempotency_key was already used for a different {event} payload"
+        )
     return {**json.loads(stored.result or "{}"), "replayed": True}

@@ -10,7 +10,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.db.engine import DatabaseUnavailable
 from server.domain.actors import Capability, Principal, PrincipalKind
 from server.domain.errors import CommandError, ErrorCode
-from server.protocol.dispatcher import SIGNED_OUT_EVENT, Call, Dispatcher, EventSpec
+from server.protocol.dispatcher import (
+    BAD_NAME_EVENT,
+    BINARY_EVENT,
+    MALFORMED_EVENT,
+    SIGNED_OUT_EVENT,
+    Call,
+    Dispatcher,
+    EventSpec,
+)
 from server.service.changes import Change
 
 KIOSK = Principal(PrincipalKind.DEVICE, 1, "kiosk", "kiosk-1")
@@ -85,8 +93,32 @@ CASES: list[tuple[str, str | None, tuple[object, ...], dict[str, Any]]] = [
     ("stale", "kiosk", ({"n": 1},), {"code": "conflict"}),
     ("db_down", "kiosk", ({"n": 1},), {"code": "busy"}),
     ("bug", "kiosk", ({"n": 1},), {"code": "internal_error"}),
-    ("no_such_event", "kiosk", ({"n": 1},), {"code": "invalid_payload"}),
+    ("no_such_event", "kiosk", ({"n": 1},), {"code": "unknown_event", "message": "no event 'no_such_event'"}),
+    ("x" * 64, None, (), {"code": "unknown_event", "message": f"no event {'x' * 40!r}"}),  # echo cut short
+    ("x" * 65, "kiosk", (), {"code": "unknown_event"}),
+    (MALFORMED_EVENT, "kiosk", (), {"code": "invalid_payload"}),
+    (BINARY_EVENT, "kiosk", (), {"code": "invalid_payload", "message": "binary attachments are not accepted"}),
+    (BAD_NAME_EVENT, "kiosk", (), {"code": "unknown_event"}),
+    ("double", "kiosk", ({"n": 1, "x": [[[[[[[[[]]]]]]]]]},), {"code": "invalid_payload"}),  # too deep
+    ("double", "kiosk", ({"n": 1, "x": [b"\x00" * 10]},), {"code": "invalid_payload"}),  # bytes
 ]
+
+
+@pytest.mark.parametrize("event", [1, None, ["a"], {"a": 1}, 2.5, True])
+def test_an_event_name_that_is_not_a_string_is_unknown(event: object) -> None:
+    ack = dispatcher(RecordingOutbound()).dispatch(event, "sid-1", "kiosk", ())
+    assert ack["error"]["code"] == "unknown_event"
+
+
+def test_a_failure_is_logged_once_per_kind_and_connection_then_counted(caplog: pytest.LogCaptureFixture) -> None:
+    d = dispatcher(RecordingOutbound())
+    for _ in range(200):
+        assert d.dispatch("bug", "sid-1", "kiosk", ({"n": 1},))["error"]["code"] == "internal_error"
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1
+    assert [r.getMessage().split(" times")[0][-3:] for r in caplog.records if not r.exc_info] == [" 10", "100"]
+    d.dispatch("bug", "sid-2", "kiosk", ({"n": 1},))  # another connection: its own first traceback
+    assert len([r for r in caplog.records if r.exc_info]) == 2
 
 
 @pytest.mark.parametrize(("event", "token", "args", "expected"), CASES)
