@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,6 +104,15 @@ def bound_websocket_frames(socketio: SocketIO) -> None:
                 raise ConnectionError()
             return ret
 
+        def close(self) -> None:
+            super().close()
+            # A close frame is a request: a peer that never answers it (an attacker's idle socket)
+            # would keep this socket's reader, and the request thread waiting on it, for good.
+            try:
+                self.ws.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+
         def wait(self) -> Any:
             message = super().wait()
             if message is not None and not engineio_frame_ok(message):
@@ -148,11 +158,14 @@ class SocketIOOutbound:
         self._socketio.server.enter_room(sid, room, namespace=NAMESPACE)
 
     def close(self, sid: str) -> None:
-        self.closer.post(sid)
+        eio_sid = self._socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        if eio_sid is not None:
+            self.closer.post(eio_sid)
 
 
 class Closer:
-    """Closes connections a moment after they were told why, on a thread of its own."""
+    """Closes engine.io sockets a moment after they were told why (signed out, or a refused
+    connect), on a thread of its own: a refused socket must not keep its server thread."""
 
     name = "connections.closer"
 
@@ -160,23 +173,27 @@ class Closer:
         self._socketio = socketio
         self._queue: queue.Queue[str] = queue.Queue(maxsize=10_000)
 
-    def post(self, sid: str) -> None:
+    def post(self, eio_sid: str) -> None:
         try:
-            self._queue.put_nowait(sid)
+            self._queue.put_nowait(eio_sid)
         except queue.Full:
-            logger.warning("too many connections to close at once; %s stays open until it reconnects", sid)
+            logger.warning("too many sockets to close at once; %s closes at its connect deadline", eio_sid)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                sid = self._queue.get(timeout=0.5)
+                eio_sid = self._queue.get(timeout=0.5)
             except queue.Empty:
                 continue
             stop.wait(CLOSE_AFTER_S)
-            try:
-                self._socketio.server.disconnect(sid, namespace=NAMESPACE)
-            except Exception:  # noqa: BLE001 - it may have gone already
-                logger.debug("closing %s failed", sid, exc_info=True)
+            close_engineio(self._socketio, eio_sid)
+
+
+def close_engineio(socketio: SocketIO, eio_sid: str) -> None:
+    try:
+        socketio.server.eio.disconnect(eio_sid)
+    except Exception:  # noqa: BLE001 - it may have gone already
+        logger.debug("closing %s failed", eio_sid, exc_info=True)
 
 
 class SocketIOAdapter:
@@ -221,6 +238,17 @@ class SocketIOAdapter:
         bound_websocket_frames(self.socketio)
 
     def on_connect(self, auth: object = None) -> bool:
+        sid = request.sid  # type: ignore[attr-defined]
+        eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+        try:
+            return self._connect(sid, auth)
+        except ConnectionRefusedError:
+            # A refused socket must not keep its thread: closed once the refusal has reached it.
+            if eio_sid is not None:
+                self._outbound.closer.post(eio_sid)
+            raise
+
+    def _connect(self, sid: str, auth: object) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             principal = self._tokens.resolve(self._read, token)
@@ -229,7 +257,6 @@ class SocketIOAdapter:
             raise ConnectionRefusedError("the server cannot reach its database", {"code": "busy"}) from None
         if principal is None:
             raise ConnectionRefusedError("a valid staff or device token is needed", {"code": "forbidden"})
-        sid = request.sid  # type: ignore[attr-defined]
         with self._lock:
             if len(self._connections) >= self._max_sockets:
                 # Keep threads free for /healthz and pages: refuse rather than starve HTTP.
