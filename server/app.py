@@ -39,7 +39,7 @@ class Runtime:
     socketio: SocketIO
     outbound: SocketIOOutbound
     broadcaster: Broadcaster
-    presence: Housekeeping
+    housekeeping: Housekeeping
     protocol: SocketIOAdapter
     sign_in_limiter: SignInLimiter
     workers: Workers = field(default_factory=Workers)
@@ -48,7 +48,7 @@ class Runtime:
     def start(self) -> None:
         if not self.started:
             self.workers.start(self.broadcaster)
-            self.workers.start(self.presence)
+            self.workers.start(self.housekeeping)
             self.workers.start(self.outbound.closer)
             self.started = True
 
@@ -123,7 +123,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         lambda token: tokens.resolve(db.read, token),
         outbound,
     )
-    adapter = SocketIOAdapter(socketio, dispatcher, tokens, db.read, housekeeping, outbound, settings.max_sockets)
+    adapter = SocketIOAdapter(socketio, dispatcher, tokens, db, housekeeping, outbound, settings.max_sockets)
     adapter.register()
     rt = Runtime(
         settings=settings,
@@ -133,7 +133,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         socketio=socketio,
         outbound=outbound,
         broadcaster=broadcaster,
-        presence=housekeeping,
+        housekeeping=housekeeping,
         protocol=adapter,
         sign_in_limiter=SignInLimiter.from_settings(settings),
     )

@@ -17,6 +17,7 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO
 from socketio import packet as sio_packet
 
+from ..db.engine import Database
 from ..domain.actors import Principal
 from ..service import printing
 from ..service.changes import Change
@@ -204,7 +205,7 @@ class SocketIOAdapter:
         socketio: SocketIO,
         dispatcher: Dispatcher,
         tokens: TokenCache,
-        read_session: Any,
+        db: Database,
         housekeeping: Housekeeping,
         outbound: SocketIOOutbound,
         max_sockets: int,
@@ -212,7 +213,7 @@ class SocketIOAdapter:
         self.socketio = socketio
         self.dispatcher = dispatcher
         self._tokens = tokens
-        self._read = read_session
+        self._db = db
         self._housekeeping = housekeeping
         self._outbound = outbound
         self._max_sockets = max_sockets
@@ -251,7 +252,7 @@ class SocketIOAdapter:
     def _connect(self, sid: str, auth: object) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            principal = self._tokens.resolve(self._read, token)
+            principal = self._tokens.resolve(self._db.read, token)
         except Exception:  # noqa: BLE001 - an unreachable database must refuse, not crash the handshake
             logger.warning("cannot check a token: database unavailable", exc_info=True)
             raise ConnectionRefusedError("the server cannot reach its database", {"code": "busy"}) from None
@@ -265,7 +266,7 @@ class SocketIOAdapter:
         # All or nothing: a failure past this point must leave no slot counted, no presence row.
         try:
             self._housekeeping.connected(sid, principal.key)
-            pending = printing.pending_jobs(self._housekeeping.db, principal.id) if principal.is_till else []
+            pending = printing.pending_jobs(self._db, principal.id) if principal.is_till else []
         except Exception:  # noqa: BLE001 - the database went away mid-connect: refuse, count nothing
             logger.warning("connect of %s failed; refused with busy", principal.key, exc_info=True)
             self._forget(sid)

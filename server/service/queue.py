@@ -23,8 +23,7 @@ from ..domain.actors import SYSTEM, Capability, Principal, PrincipalKind, StaffR
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.moves import Actor, Move, TxnState, holds_payment, still_held, transition
 from ..domain.status import LIVE, WITH_THERAPIST, TxnStatus
-from . import commands as schema
-from . import desks, printing
+from . import commands, desks, printing
 from .changes import Change
 from .principals import lookup_token
 from .printing import ReceiptHeader
@@ -59,17 +58,9 @@ class QueueService:
         self.clock = clock
         self.uow = UnitOfWork(db, clock, publish or (lambda change: None))
 
-    @property
-    def publish(self) -> Callable[[Change], None]:
-        return self.uow.publish
-
-    @publish.setter
-    def publish(self, port: Callable[[Change], None]) -> None:
-        self.uow.publish = port
-
     # ---- commands -------------------------------------------------------------------------
 
-    def confirm_selection(self, actor: Principal, cmd: schema.ConfirmSelection) -> dict[str, Any]:
+    def confirm_selection(self, actor: Principal, cmd: commands.ConfirmSelection) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             wanted = [i.service_id for i in cmd.items]
             services = repo.active_services(s, wanted)
@@ -111,7 +102,7 @@ class QueueService:
 
         return self._execute("customer_confirm_selection", actor, cmd, work, full_result=False)
 
-    def claim_for_therapist(self, actor: Principal, cmd: schema.TherapistClaim) -> dict[str, Any]:
+    def claim_for_therapist(self, actor: Principal, cmd: commands.TherapistClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             therapist = self._acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
             txn = repo.claim_oldest(s, TxnStatus.PENDING_THERAPIST)
@@ -123,16 +114,16 @@ class QueueService:
 
         return self._execute("therapist_confirm_next", actor, cmd, work)
 
-    def start_service(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
+    def start_service(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         return self._therapist_step("therapist_start_service", actor, cmd, Move.START_SERVICE, "started")
 
-    def finish_service(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
+    def finish_service(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         return self._therapist_step("therapist_finish_service", actor, cmd, Move.FINISH_SERVICE, "finished")
 
-    def release_by_therapist(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
+    def release_by_therapist(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         return self._therapist_step("therapist_release", actor, cmd, Move.GIVE_BACK, "released")
 
-    def add_service(self, actor: Principal, cmd: schema.AddService) -> dict[str, Any]:
+    def add_service(self, actor: Principal, cmd: commands.AddService) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             txn = self._locked(s, cmd.transaction_id)
             therapist = self._acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
@@ -146,7 +137,7 @@ class QueueService:
 
         return self._execute("therapist_add_service", actor, cmd, work)
 
-    def claim_for_cashier(self, actor: Principal, cmd: schema.CashierClaim) -> dict[str, Any]:
+    def claim_for_cashier(self, actor: Principal, cmd: commands.CashierClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             cashier = self._acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
             txn = repo.claim_oldest(s, TxnStatus.AWAITING_PAYMENT)
@@ -157,7 +148,7 @@ class QueueService:
 
         return self._execute("cashier_claim_next", actor, cmd, work)
 
-    def lookup_for_cashier(self, actor: Principal, cmd: schema.Lookup) -> dict[str, Any]:
+    def lookup_for_cashier(self, actor: Principal, cmd: commands.Lookup) -> dict[str, Any]:
         """A code typed or scanned at the till: claims it when it waits to pay, else shows it."""
 
         def work(s: Session, now: datetime) -> Outcome:
@@ -176,7 +167,7 @@ class QueueService:
 
         return self._execute("cashier_lookup", actor, cmd, work)
 
-    def pay(self, actor: Principal, cmd: schema.Pay) -> dict[str, Any]:
+    def pay(self, actor: Principal, cmd: commands.Pay) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             cashier = self._acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
             txn = self._locked(s, cmd.transaction_id)
@@ -211,7 +202,7 @@ class QueueService:
 
         return self._execute("cashier_pay", actor, cmd, work)
 
-    def release_by_cashier(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
+    def release_by_cashier(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             txn = self._locked(s, cmd.transaction_id)
             before = self._transition(txn, Move.RELEASE_PAYMENT, Actor(actor), now)
@@ -219,7 +210,7 @@ class QueueService:
 
         return self._execute("cashier_release", actor, cmd, work)
 
-    def cancel(self, actor: Principal, cmd: schema.TxnAction) -> dict[str, Any]:
+    def cancel(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             txn = self._locked(s, cmd.transaction_id)
             before = self._transition(txn, Move.CANCEL, Actor(actor), now)
@@ -295,7 +286,7 @@ class QueueService:
         return self.uow.run(event, actor, cmd, work, full_result=full_result)[0]
 
     def _therapist_step(
-        self, event: str, actor: Principal, cmd: schema.TxnAction, move: Move, reason: str
+        self, event: str, actor: Principal, cmd: commands.TxnAction, move: Move, reason: str
     ) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
             txn = self._locked(s, cmd.transaction_id)

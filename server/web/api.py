@@ -51,7 +51,7 @@ def healthz() -> tuple[Response, int]:
         "status": "ok" if problem is None else "unavailable",
         "workers": workers,
         "database": "ok" if problem is None or dead else problem,
-        "process": rt.presence.process,
+        "process": rt.housekeeping.process,
         "connections": rt.protocol.connection_count,
         "max_connections": rt.settings.max_sockets,
         "threads": threading.active_count(),

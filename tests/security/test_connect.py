@@ -35,7 +35,7 @@ def test_a_failure_while_connecting_counts_nothing(
         raise DatabaseUnavailable("the database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(rt.presence, "connected", database_gone)
+        patch.setattr(rt.housekeeping, "connected", database_gone)
         anna = {"token": tokens["Anna"]}
         refused = [socketio.test_client(app, auth=anna) for _ in range(rt.settings.max_sockets + 5)]
         assert not any(c.is_connected() for c in refused)
