@@ -191,10 +191,17 @@ class Closer:
 
 
 def close_engineio(socketio: SocketIO, eio_sid: str) -> None:
+    eio = socketio.server.eio
+    sock = eio.sockets.get(eio_sid)
+    if sock is None:
+        return  # gone already
     try:
-        socketio.server.eio.disconnect(eio_sid)
-    except Exception:  # noqa: BLE001 - it may have gone already
+        # Not eio.disconnect(): it waits for the socket's writer to drain its queue, for ever if
+        # that writer has already ended, and this thread closes every other socket too.
+        sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    except Exception:  # noqa: BLE001 - it may be going already
         logger.debug("closing %s failed", eio_sid, exc_info=True)
+    eio.sockets.pop(eio_sid, None)
 
 
 class SocketIOAdapter:
