@@ -59,6 +59,7 @@ lint: install
 
 bench: install services
 	$(PY) -m bench.claims
+	$(PY) -m bench.connections
 	$(PY) -m bench.appliance
 
 clean:

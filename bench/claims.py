@@ -4,7 +4,7 @@ beside a raw PyMySQL loop doing the same SELECT … FOR UPDATE SKIP LOCKED + UPD
     python -m bench.claims [--claims 2000] [--concurrency 1 8 32]
 
 Needs MariaDB on 127.0.0.1:3306 (root, no password); makes and drops its own database.
-The server runs as `python -m server run` (gunicorn, threads) in a subprocess; the therapists
+The server runs as `python -m server run` (uvicorn, commands on threads) in a subprocess; the therapists
 are python-socketio clients over WebSocket, spread over several processes so that the clients'
 own Python does not become the bottleneck.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pymysql
 
+from bench.procs import cpu_s
 from server.db.engine import Database
 from server.db.migrate import upgrade
 from server.service import admin
@@ -42,21 +43,6 @@ UPDATE_SQL = (
 def fill(db: Database, n: int) -> None:
     """n waiting customers; anything left from the previous run is cleared first."""
     fill_waiting(db, n, clear=True)
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its children (the gunicorn worker)."""
-    total = 0.0
-    pids = [pid]
-    while pids:
-        p = pids.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            pids += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -175,7 +161,13 @@ def main(argv: list[str] | None = None) -> int:
         db = Database(url, pool_size=2, max_overflow=0)
         people = {r["name"]: r for r in admin.load_demo(db)}
         database = url.rsplit("/", 1)[1].split("?")[0]
-        env = {"SPA_THREADS": "96", "SPA_LOG_LEVEL": "WARNING", "SPA_DB_POOL_SIZE": "40"}
+        # Up to 32 therapists on one token, from one address: past the default per-token cap.
+        env = {
+            "SPA_MAX_CONNECTIONS_PER_PRINCIPAL": "64",
+            "SPA_LOG_LEVEL": "WARNING",
+            "SPA_DB_POOL_SIZE": "40",
+            "SPA_COMMAND_THREADS": "40",
+        }
         if args.processes > 1:
             env |= {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": f"bench-{os.getpid()}"}
         servers = [LiveServer(url, Path(tmp), **env).start() for _ in range(args.processes)]
@@ -185,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
                 raw_s, raw_lat = raw_loop(database, n)
                 fill(db, args.claims)
                 pids = [s.proc.pid for s in servers if s.proc is not None]
-                cpu_before = sum(process_cpu_s(p) for p in pids)
+                cpu_before = sum(cpu_s(p) for p in pids)
                 srv_s, srv_lat = server_loop([s.url for s in servers], people["Anna"]["token"], n)
-                cpu_ms = (sum(process_cpu_s(p) for p in pids) - cpu_before) / args.claims * 1000
+                cpu_ms = (sum(cpu_s(p) for p in pids) - cpu_before) / args.claims * 1000
                 assert len(raw_lat) == len(srv_lat) == args.claims, (len(raw_lat), len(srv_lat))
                 rows.append((n, args.claims / raw_s, raw_lat, args.claims / srv_s, srv_lat, cpu_ms))
                 print(f"  measured {n} concurrent", file=sys.stderr, flush=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -89,3 +90,20 @@ def configure(
     for name in quiet:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler
+
+
+class Tally:
+    """Counts what a flood repeats (a refusal, a dropped connection) and says when it is worth a
+    line: the first of each kind, then the 10th, 100th, 1,000th … so that a client repeating
+    itself costs a logarithmic amount of log, and the count still reaches the journal."""
+
+    def __init__(self, max_kinds: int = 1024) -> None:
+        self._counts: dict[str, int] = {}
+        self._max_kinds = max_kinds
+
+    def count(self, kind: str) -> int | None:
+        """This kind's count if this one should be logged, else None."""
+        if kind not in self._counts and len(self._counts) >= self._max_kinds:
+            self._counts.pop(next(iter(self._counts)))  # the oldest kind's count starts again
+        seen = self._counts[kind] = self._counts.get(kind, 0) + 1
+        return seen if seen == 1 or math.log10(seen).is_integer() else None

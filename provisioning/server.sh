@@ -11,7 +11,7 @@ usage: provision.sh server [options]
   --domain NAME            name the appliances use for the server (default: hostname -f)
   --processes N            server processes behind nginx (default 1; 2..16 adds Redis as
                            the message queue and one spa-server@PORT unit per process)
-  --threads N              threads per process (SPA_THREADS, default 64)
+  --max-connections N      screens and appliances per process (SPA_MAX_CONNECTIONS, default 1000)
   --database-url URL       use this database instead of a local MariaDB
   --db-name NAME           local MariaDB database (default spa)
   --db-user NAME           local MariaDB user (default spa)
@@ -30,19 +30,19 @@ EOF
 }
 
 server_parse() {
-    DOMAIN="" PROCESSES=1 THREADS=64 DATABASE_URL_ARG="" DB_NAME=spa DB_USER=spa DB_PASSWORD=""
+    DOMAIN="" PROCESSES=1 MAX_CONNECTIONS=1000 DATABASE_URL_ARG="" DB_NAME=spa DB_USER=spa DB_PASSWORD=""
     TLS_CERT="" TLS_KEY="" TIMEZONE="" SPA_NAME_ARG="Spa" CURRENCY="€" CLAIM_GRACE_S=120
     while (($#)); do
         case "$1" in
             -h | --help) server_usage && exit 0 ;;
-            --domain | --processes | --threads | --database-url | --db-name | --db-user | \
+            --domain | --processes | --max-connections | --database-url | --db-name | --db-user | \
                 --db-password | --tls-cert | --tls-key | --timezone | --spa-name | --currency | \
                 --claim-grace-s | --source | --root)
                 (($# >= 2)) || die "$1 needs a value"
                 case "$1" in
                     --domain) DOMAIN=$2 ;;
                     --processes) PROCESSES=$2 ;;
-                    --threads) THREADS=$2 ;;
+                    --max-connections) MAX_CONNECTIONS=$2 ;;
                     --database-url) DATABASE_URL_ARG=$2 ;;
                     --db-name) DB_NAME=$2 ;;
                     --db-user) DB_USER=$2 ;;
@@ -69,7 +69,7 @@ server_validate() {
     [[ -n "$DOMAIN" ]] || DOMAIN=$(hostname -f 2>/dev/null || hostname)
     check_word --domain "$DOMAIN" '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' "expected a host name or IPv4 address"
     check_word --processes "$PROCESSES" '^([1-9]|1[0-6])$' "expected 1..16"
-    check_word --threads "$THREADS" '^[1-9][0-9]{0,3}$' "expected 1..9999"
+    check_word --max-connections "$MAX_CONNECTIONS" '^[1-9][0-9]{0,4}$' "expected 1..99999"
     check_word --db-name "$DB_NAME" '^[A-Za-z_][A-Za-z0-9_]{0,63}$' "expected letters, digits and _"
     check_word --db-user "$DB_USER" '^[A-Za-z_][A-Za-z0-9_]{0,31}$' "expected letters, digits and _"
     [[ -z "$DB_PASSWORD" ]] || check_word --db-password "$DB_PASSWORD" '^[A-Za-z0-9_.~-]{12,}$' \
@@ -151,7 +151,7 @@ step_server_env() {
         echo "SPA_HOST=127.0.0.1"
         # One process: its port is here; several: each spa-server@PORT unit sets its own.
         ((PROCESSES > 1)) || echo "SPA_PORT=${PORTS[0]}"
-        echo "SPA_THREADS=$THREADS"
+        echo "SPA_MAX_CONNECTIONS=$MAX_CONNECTIONS"
         echo "SPA_CORS_ORIGINS="
         echo "SPA_SECRET_KEY=$secret"
         echo "SPA_TIMEZONE=$TIMEZONE"

@@ -1,5 +1,6 @@
 """The app factory: settings → database → queue service → dispatcher and Socket.IO adapter →
-background threads, all owned by one `Runtime`."""
+background threads, all owned by one `Runtime`. The Flask app serves the pages and JSON; the
+process's ASGI application around it (server/asgi.py) holds the Socket.IO connections."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import socketio
 from flask import Flask
-from flask_socketio import SocketIO
 
 from .config import Settings, load_settings
 from .db.engine import Database
@@ -17,13 +18,17 @@ from .domain.actors import SYSTEM
 from .protocol.broadcaster import Broadcaster
 from .protocol.dispatcher import Dispatcher
 from .protocol.events import Services, event_table
-from .protocol.socketio_adapter import SocketIOAdapter, SocketIOOutbound, WirePacket
+from .protocol.limits import Caps, ConnectionLimits
+from .protocol.loop_outbound import LoopOutbound
+from .protocol.packets import WirePacket
+from .protocol.socketio_adapter import SocketIOAdapter, SpaSocketServer
 from .service.housekeeping import Housekeeping
 from .service.principals import TokenCache
 from .service.printing import ReceiptHeader
 from .service.queue import QueueService
 from .service.sessions import SignInLimiter
-from .workers import Workers
+from .web.security import client_address, scope_environ
+from .workers import LoopBeat, Workers
 
 logger = logging.getLogger(__name__)
 
@@ -36,30 +41,35 @@ class Runtime:
     db: Database
     service: QueueService
     tokens: TokenCache
-    socketio: SocketIO
-    outbound: SocketIOOutbound
+    sio: SpaSocketServer
+    outbound: LoopOutbound
     broadcaster: Broadcaster
     housekeeping: Housekeeping
     protocol: SocketIOAdapter
     sign_in_limiter: SignInLimiter
     workers: Workers = field(default_factory=Workers)
+    loop_beat: LoopBeat = field(default_factory=LoopBeat)
     started: bool = False
 
     def start(self) -> None:
         if not self.started:
             self.workers.start(self.broadcaster)
             self.workers.start(self.housekeeping)
-            self.workers.start(self.outbound.closer)
             self.started = True
 
     def health(self) -> dict[str, bool]:
-        """Each background thread's name, and whether it is alive (empty before start)."""
-        return self.workers.health()
+        """Each background thread's name, and whether it is alive (empty before start); the event
+        loop's, once a server runs it."""
+        health = self.workers.health()
+        if self.loop_beat.attached:
+            health[self.loop_beat.name] = self.loop_beat.alive()
+        return health
 
     def stop(self) -> None:
         if self.started:
             self.workers.stop()
             self.started = False
+        self.protocol.stop()
         self.sign_in_limiter.close()
         self.db.dispose()
 
@@ -75,24 +85,35 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         max_overflow=settings.db_max_overflow,
         retry_attempts=settings.db_retry_attempts,
     )
-    socketio = SocketIO(
-        app,
-        async_mode="threading",
+    limits = ConnectionLimits(
+        Caps(
+            max_connections=settings.max_connections,
+            max_pending=settings.max_pending_connections,
+            per_address=settings.max_connections_per_address,
+            pending_per_address=settings.max_pending_per_address,
+            per_principal=settings.max_connections_per_principal,
+        )
+    )
+    trusted = frozenset(settings.trusted_proxies)
+    client_manager = None
+    if settings.message_queue:
+        client_manager = socketio.AsyncRedisManager(settings.message_queue, channel=settings.message_queue_channel)
+    sio = SpaSocketServer(
+        limits,
+        address_of=lambda environ: client_address(scope_environ(environ["asgi.scope"]), trusted),
+        async_mode="asgi",
+        client_manager=client_manager,
         # None = same origin only; an explicit list from SPA_CORS_ORIGINS otherwise. Never "*" by default.
         cors_allowed_origins=list(settings.cors_origins) or None,
-        message_queue=settings.message_queue,
-        channel=settings.message_queue_channel,
-        max_http_buffer_size=settings.max_payload_bytes,  # also each WebSocket message's (socketio_adapter.py)
+        max_http_buffer_size=settings.max_payload_bytes,  # uvicorn bounds each WebSocket message too (serve.py)
         serializer=WirePacket,  # decoding that never raises and refuses binary attachments
-        # Every client (screens' live.js, the appliance) connects over WebSocket only. Long-polling
-        # is refused outright: engine.io 4.15 answers an oversized POST by closing the session and
-        # waiting for a GET that never comes, holding the request's thread for good.
+        # Every client (screens' live.js, the appliance) connects over WebSocket only: a polling
+        # session would have its bodies read whole, and nothing here needs it.
         transports=["websocket"],
-        manage_session=False,
         logger=False,
         engineio_logger=False,
     )
-    outbound = SocketIOOutbound(socketio, local_rooms=settings.message_queue is None)
+    outbound = LoopOutbound(sio, local_rooms=settings.message_queue is None)
     service = QueueService(
         db,
         zone=settings.zone,
@@ -123,14 +144,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         lambda token: tokens.resolve(db.read, token),
         outbound,
     )
-    adapter = SocketIOAdapter(socketio, dispatcher, tokens, db, housekeeping, outbound, settings.max_sockets)
+    adapter = SocketIOAdapter(
+        sio,
+        dispatcher,
+        tokens,
+        db,
+        housekeeping,
+        outbound,
+        connect_deadline_s=settings.connect_deadline_s,
+        command_threads=settings.command_threads,
+        max_events_in_flight=settings.max_events_in_flight,
+    )
     adapter.register()
     rt = Runtime(
         settings=settings,
         db=db,
         service=service,
         tokens=tokens,
-        socketio=socketio,
+        sio=sio,
         outbound=outbound,
         broadcaster=broadcaster,
         housekeeping=housekeeping,
@@ -147,3 +178,4 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if settings.start_background:
         rt.start()
     return app
+

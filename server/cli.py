@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, load_settings
+from .config import ConfigError, load_settings, retired_settings
 from .db.engine import Database
 from .db.migrate import current_revision, head_revision, upgrade
 from .domain.actors import DeviceRole, StaffRole
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     contract = sub.add_parser("contract", help="print the wire contract (AsyncAPI 3.0, JSON Schemas) from the code")
     contract.add_argument("--out", type=Path, help="write it to this file instead (docs/asyncapi.json is checked in)")
 
-    run = sub.add_parser("run", help="serve HTTP and Socket.IO (gunicorn, one worker, SPA_THREADS threads)")
+    run = sub.add_parser("run", help="serve HTTP and Socket.IO (uvicorn: one process, one event loop)")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
     return parser
@@ -82,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format if args.command == "run" else "text", settings.log_level)
+    for warning in retired_settings():
+        logging.getLogger("server").warning(warning)
     try:
         return _dispatch(args, settings)
     except (CommandError, admin.AdminError) as exc:

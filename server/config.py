@@ -22,11 +22,31 @@ class Settings:
     database_url: str = "sqlite:///spa.db"
     host: str = "127.0.0.1"
     port: int = 5000
-    # Every open WebSocket holds one of these threads for its whole life (threading mode).
-    threads: int = 64
-    # Threads kept free for HTTP (/healthz, pages, polling) so a full house of screens
-    # cannot lock out the health check: at most threads - http_reserve_threads sockets.
-    http_reserve_threads: int = 8
+    # Connections are held by one asyncio event loop (uvicorn), not a thread each: ~50 KiB per
+    # open WebSocket (docs/PERFORMANCE.md), so a thousand screens cost ~50 MiB. Signed-in sockets
+    # (staff and devices) beyond this are refused with `busy`.
+    max_connections: int = 1000
+    # Sockets that have not completed a Socket.IO connect with a valid token have a small pool of
+    # their own: they never take the capacity kept for staff and devices ...
+    max_pending_connections: int = 256
+    # ... and are closed this long after they opened: a legitimate client connects in milliseconds.
+    connect_deadline_s: float = 5.0
+    # Per sender address (the TCP peer, or X-Real-IP from the trusted nginx): every socket, and
+    # those not yet signed in. A spa's screens each have an address of their own; a guest on the
+    # Wi-Fi has one or a few.
+    max_connections_per_address: int = 64
+    max_pending_per_address: int = 8
+    # Per token (a device, a staff member or a PIN session): its daemon, its page, a reload.
+    max_connections_per_principal: int = 4
+    # TCP connections of any kind (HTTP and WebSocket) per address and in all, counted when the
+    # kernel hands them over; an HTTP request must arrive complete within this many seconds.
+    max_tcp_connections: int = 2000
+    request_header_timeout_s: float = 10.0
+    # Socket.IO commands run on this many threads (the database work); HTTP views on their own.
+    command_threads: int = 16
+    http_threads: int = 16
+    # Events of one connection waiting or running at once; more are answered `busy` at once.
+    max_events_in_flight: int = 8
     cors_origins: tuple[str, ...] = ()
     message_queue: str | None = None
     # Redis pub/sub channels ignore the database number: separate spas (or test runs) sharing
@@ -85,10 +105,6 @@ class Settings:
     start_background: bool = True
 
     @property
-    def max_sockets(self) -> int:
-        return max(1, self.threads - self.http_reserve_threads)
-
-    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -101,8 +117,17 @@ _ENV = {
     "database_url": "DATABASE_URL",
     "host": "SPA_HOST",
     "port": "SPA_PORT",
-    "threads": "SPA_THREADS",
-    "http_reserve_threads": "SPA_HTTP_RESERVE_THREADS",
+    "max_connections": "SPA_MAX_CONNECTIONS",
+    "max_pending_connections": "SPA_MAX_PENDING_CONNECTIONS",
+    "connect_deadline_s": "SPA_CONNECT_DEADLINE_S",
+    "max_connections_per_address": "SPA_MAX_CONNECTIONS_PER_ADDRESS",
+    "max_pending_per_address": "SPA_MAX_PENDING_PER_ADDRESS",
+    "max_connections_per_principal": "SPA_MAX_CONNECTIONS_PER_PRINCIPAL",
+    "max_tcp_connections": "SPA_MAX_TCP_CONNECTIONS",
+    "request_header_timeout_s": "SPA_REQUEST_HEADER_TIMEOUT_S",
+    "command_threads": "SPA_COMMAND_THREADS",
+    "http_threads": "SPA_HTTP_THREADS",
+    "max_events_in_flight": "SPA_MAX_EVENTS_IN_FLIGHT",
     "cors_origins": "SPA_CORS_ORIGINS",
     "message_queue": "SPA_MESSAGE_QUEUE",
     "message_queue_channel": "SPA_MESSAGE_QUEUE_CHANNEL",
@@ -129,6 +154,30 @@ _ENV = {
     "sign_in_hash_wait_s": "SPA_SIGN_IN_HASH_WAIT_S",
     "trusted_proxies": "SPA_TRUSTED_PROXIES",
 }
+
+
+_AT_LEAST_ONE = (
+    "max_connections",
+    "max_pending_connections",
+    "max_connections_per_address",
+    "max_pending_per_address",
+    "max_connections_per_principal",
+    "max_tcp_connections",
+    "command_threads",
+    "http_threads",
+    "max_events_in_flight",
+)
+# Settings of earlier versions that nothing reads any more: named in a warning, never silently ignored.
+RETIRED = {
+    "SPA_THREADS": "connections no longer hold a thread each; see SPA_MAX_CONNECTIONS and SPA_COMMAND_THREADS",
+    "SPA_HTTP_RESERVE_THREADS": "HTTP has threads of its own (SPA_HTTP_THREADS)",
+}
+
+
+def retired_settings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each retired setting still in the environment."""
+    env = os.environ if environ is None else environ
+    return [f"{var} is no longer used: {why}" for var, why in RETIRED.items() if env.get(var)]
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -175,10 +224,20 @@ def _convert(var: str, raw: str, type_name: str) -> Any:
 def _check(s: Settings) -> None:
     if not 1 <= s.port <= 65535:
         raise ConfigError(f"SPA_PORT = {s.port}: must be 1-65535")
-    if s.threads < 4:
-        raise ConfigError(f"SPA_THREADS = {s.threads}: must be at least 4")
-    if not 0 < s.http_reserve_threads < s.threads:
-        raise ConfigError(f"SPA_HTTP_RESERVE_THREADS = {s.http_reserve_threads}: must be 1..SPA_THREADS-1")
+    for name in _AT_LEAST_ONE:
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{_ENV[name]} = {getattr(s, name)}: must be at least 1")
+    if s.max_tcp_connections < s.max_connections + s.max_pending_connections:
+        raise ConfigError(
+            f"SPA_MAX_TCP_CONNECTIONS = {s.max_tcp_connections}: must be at least"
+            " SPA_MAX_CONNECTIONS + SPA_MAX_PENDING_CONNECTIONS (every socket is a TCP connection)"
+        )
+    if not 0 < s.connect_deadline_s <= 60:
+        raise ConfigError(f"SPA_CONNECT_DEADLINE_S = {s.connect_deadline_s}: must be more than 0, at most 60")
+    if not 0 < s.request_header_timeout_s <= 300:
+        raise ConfigError(
+            f"SPA_REQUEST_HEADER_TIMEOUT_S = {s.request_header_timeout_s}: must be more than 0, at most 300"
+        )
     if s.claim_grace_s <= 0:
         raise ConfigError(f"SPA_CLAIM_GRACE_S = {s.claim_grace_s}: must be more than 0")
     if s.sign_in_free_failures_per_staff < 0 or s.sign_in_free_failures_per_address < 0:

@@ -1,36 +1,43 @@
-"""The production server: gunicorn, one worker process, a pool of threads (Flask-SocketIO threading mode).
+"""The production server: uvicorn, one process, one event loop holding every connection.
 
-One worker, because Socket.IO sessions live in that process's memory; more capacity means more
-processes behind nginx with sticky sessions and SPA_MESSAGE_QUEUE (see docs/OPERATIONS.md).
+Why not a thread per connection (Flask-SocketIO's threading mode, as before): each WebSocket held
+a server thread and three more of engine.io's, so a guest's idle sockets took the threads the
+screens needed, and when a thousand screens dropped at once the process stalled for many seconds
+(docs/PERFORMANCE.md, "Connections"). On the loop an open WebSocket is ~50 KiB and no thread;
+the work still runs on threads: commands on `socketio.command_*`, pages on `http_*`.
 
-systemd (``Type=notify``, ``NotifyAccess=all``): the app and its background threads live in the
-worker, so the worker tells systemd ``READY=1`` once the runtime's threads run and ``WATCHDOG=1``
-every ``WATCHDOG_USEC/2`` while every one of them is alive (thread ``server.watchdog``); the master
-says ``STOPPING=1`` when it shuts down. gunicorn's own ``READY=1``, sent by the master as soon as
-it has bound its socket, before any app is loaded, is silenced by taking ``NOTIFY_SOCKET`` out of
-the environment: the notifier is made from it first and reaches the worker through the fork.
+One process, because Socket.IO sessions live in its memory; more capacity means more processes
+behind nginx with SPA_MESSAGE_QUEUE (docs/OPERATIONS.md).
+
+systemd (``Type=notify``): ``READY=1`` once the loop serves and the runtime's threads run, then
+``WATCHDOG=1`` every ``WATCHDOG_USEC/2`` while every one of them, and the loop, is alive (thread
+``server.watchdog``); ``STOPPING=1`` on the way out.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import resource
+import signal
 import threading
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-from gunicorn.glogging import Logger as GunicornLogger
+import uvicorn
 
 from common.sdnotify import Notifier
 
 from .config import Settings
+from .transport import TcpGuard, guarded_protocols
 
 logger = logging.getLogger(__name__)
 
 # How often the watchdog thread looks at the runtime's threads; it pings only every WATCHDOG_USEC/2
 # (15 s with WatchdogSec=30s), so a thread that died withholds the next ping within a second.
 HEALTH_TICK_S = 1.0
-NOTIFY_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+# Connections held for long get file descriptors beyond the usual soft limit of 1,024.
+WANTED_OPEN_FILES = 65536
+# A connect has this long to finish when the process stops; then sockets are closed (1012).
+GRACEFUL_SHUTDOWN_S = 5
 
 
 def runtime_health(runtime: Any) -> dict[str, bool]:
@@ -72,6 +79,8 @@ class ServerWatchdog:
                 return
 
     def check(self) -> None:
+        if not self._ready and not getattr(self._runtime, "started", True):
+            return  # still starting: nothing to report, no READY yet
         try:
             health = runtime_health(self._runtime)
         except Exception:  # noqa: BLE001 - a health check that fails is an unhealthy runtime, not a dead watchdog
@@ -93,101 +102,101 @@ class ServerWatchdog:
             self._notifier.ping()
 
 
-class _HouseLogger(GunicornLogger):  # type: ignore[misc]
-    """gunicorn's own lines (booting, signals, a worker timeout) go through the root logger, so they
-    come out in the house format (``common/logs.py``) like every other line, not as gunicorn's text
-    that ``journalctl -o cat | jq`` would stumble over."""
-
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        for log in (self.error_log, self.access_log):
-            for handler in [h for h in log.handlers if getattr(h, "_gunicorn", False)]:
-                log.removeHandler(handler)
-            log.propagate = True
-
-
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, notifier: Notifier) -> None:
-        self.settings = settings
-        self.notifier = notifier
-        self.watchdog: ServerWatchdog | None = None  # in the worker, once its app is loaded
-        super().__init__()
-
-    def load_config(self) -> None:
-        s = self.settings
-        options: dict[str, Any] = {
-            "bind": f"{s.host}:{s.port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": s.threads,
-            # A WebSocket holds its thread for hours; gunicorn's worker timeout watches the
-            # worker's main loop, not requests, so it stays sensible.
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "worker_connections": s.threads * 2,
-            "accesslog": None,
-            "errorlog": "-",
-            "logger_class": _HouseLogger,
-            "loglevel": s.log_level.lower(),
-            "proc_name": "spa-server",
-            # gunicorn's runtime control socket would need a writable home; systemd units have none.
-            "control_socket_disable": True,
-            "post_worker_init": self._post_worker_init,
-            "worker_exit": self._worker_exit,
-            "on_exit": self._on_exit,
-        }
-        for key, value in options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from .app import create_app
-
-        # Built in the worker (after fork), so its threads and connections belong to it.
-        return create_app({"host": self.settings.host, "port": self.settings.port})
-
-    def _post_worker_init(self, worker: Any) -> None:
-        """In the worker, its app loaded: start telling systemd how the runtime is."""
-        runtime = _runtime(worker)
-        if runtime is None or not self.notifier.enabled:
-            return
-        status = f"serving on {self.settings.host}:{self.settings.port}"
-        self.watchdog = ServerWatchdog(runtime, self.notifier, status)
-        self.watchdog.start()
-
-    def _worker_exit(self, server: Any, worker: Any) -> None:
-        """Called in the worker as it exits (and in the master, which holds no runtime)."""
-        if self.watchdog is not None:
-            self.watchdog.stop()
-            self.watchdog = None
-        runtime = _runtime(worker)
-        if runtime is not None:
-            runtime.stop()
-
-    def _on_exit(self, server: Any) -> None:
-        """The master, shutting down. Never sent from the worker: a worker gunicorn merely
-        replaces must not make systemd believe the whole service is stopping."""
-        self.notifier.stopping()
+def raise_open_files_limit(wanted: int = WANTED_OPEN_FILES) -> int:
+    """The soft limit on open files raised towards `wanted` (at most the hard limit); the result."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (OSError, ValueError):  # the unit's seccomp filter forbids it; its LimitNOFILE= holds
+            logger.warning("could not raise the open files limit from %d to %d", soft, target)
+    return int(soft)
 
 
-def _runtime(worker: Any) -> Any:
-    app = getattr(worker, "wsgi", None)
-    return getattr(app, "extensions", {}).get("spa") if app is not None else None
+def uvicorn_config(settings: Settings, asgi: Any) -> uvicorn.Config:
+    guard = TcpGuard(
+        max_total=settings.max_tcp_connections,
+        per_address=settings.max_connections_per_address,
+        trusted_proxies=frozenset(settings.trusted_proxies),
+    )
+    http, ws = guarded_protocols(guard, settings.request_header_timeout_s)
+    config = uvicorn.Config(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        http=http,
+        ws=ws,
+        # Each WebSocket message is bounded while it is read: the frame's header announces its
+        # length, and a longer one is refused (1009) before its payload is buffered.
+        ws_max_size=settings.max_payload_bytes,
+        ws_ping_interval=None,  # engine.io pings its own sockets
+        ws_per_message_deflate=False,  # a compressed frame could inflate past the bound
+        lifespan="on",
+        log_config=None,  # uvicorn's loggers propagate to ours (common/logs.py)
+        access_log=False,
+        server_header=False,
+        backlog=2048,  # a thousand screens reconnecting at once
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+    config.tcp_guard = guard  # type: ignore[attr-defined]  # for /healthz and the tests
+    return config
 
 
 def serve(settings: Settings) -> int:
+    from .app import create_app
+    from .asgi import Application
+
+    open_files = raise_open_files_limit()
+    notifier = Notifier.from_env()
+    app = create_app({"host": settings.host, "port": settings.port})
+    runtime = app.extensions["spa"]
+    asgi = Application(app)
+    server = uvicorn.Server(uvicorn_config(settings, asgi))
+    watchdog = ServerWatchdog(_Serving(server, runtime), notifier, f"serving on {settings.host}:{settings.port}")
     logger.info(
-        "serving on http://%s:%d with %d threads (up to %d screens and appliances)",
+        "serving on http://%s:%d: up to %d screens and appliances, %d command threads, %d HTTP threads, %d files",
         settings.host,
         settings.port,
-        settings.threads,
-        settings.max_sockets,
+        settings.max_connections,
+        settings.command_threads,
+        settings.http_threads,
+        open_files,
     )
-    notifier = Notifier.from_env()
-    for name in NOTIFY_ENV:
-        os.environ.pop(name, None)
+    watchdog.start()
+    _keep_signals_for_the_way_out()
     try:
-        _Gunicorn(settings, notifier).run()
+        server.run()
     finally:
+        notifier.stopping()
+        watchdog.stop()
+        runtime.stop()
         notifier.close()
-    return 0
+    return 0 if server.started else 1
+
+
+def _keep_signals_for_the_way_out() -> None:
+    """uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
+    handler that was there before it: with the default one the process ended right there, before
+    the runtime stopped and systemd heard STOPPING=1. A handler that does nothing lets `serve`
+    finish its way out."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda received, frame: None)
+
+
+class _Serving:
+    """The runtime as the watchdog sees it: started once uvicorn serves (its lifespan has run)."""
+
+    def __init__(self, server: uvicorn.Server, runtime: Any) -> None:
+        self._server = server
+        self._runtime = runtime
+
+    @property
+    def started(self) -> bool:
+        return bool(self._server.started) and bool(self._runtime.started)
+
+    def health(self) -> dict[str, bool]:
+        return dict(self._runtime.health())

@@ -7,8 +7,10 @@ watchdog is withheld so systemd restarts the process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -51,3 +53,29 @@ class Workers:
             worker.run(self._stop)
         except Exception:  # noqa: BLE001 - logged, and seen by health(): the thread is no longer alive
             logger.critical("thread %s died", worker.name, exc_info=True)
+
+
+class LoopBeat:
+    """Whether the event loop that holds the connections still turns: a task on it beats every
+    `interval_s`; a loop stuck for `stale_after_s` (a blocking call made on it by mistake) is
+    reported as the thread `server.loop` not alive, so /healthz says so and the watchdog is
+    withheld."""
+
+    name = "server.loop"
+
+    def __init__(self, interval_s: float = 0.5, stale_after_s: float = 5.0) -> None:
+        self._interval_s = interval_s
+        self._stale_after_s = stale_after_s
+        self._last: float | None = None
+
+    @property
+    def attached(self) -> bool:
+        return self._last is not None
+
+    def alive(self) -> bool:
+        return self._last is not None and time.monotonic() - self._last < self._stale_after_s
+
+    async def run(self) -> None:
+        while True:
+            self._last = time.monotonic()
+            await asyncio.sleep(self._interval_s)

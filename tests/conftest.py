@@ -92,7 +92,10 @@ def start_server(db_url: str, tmp_path: Path, **env: str) -> LiveServer:
 
 
 @pytest.fixture
-def live(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(db_url, tmp_path, SPA_CLAIM_GRACE_S="2", SPA_PRESENCE_HEARTBEAT_S="0.5")
+def live(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """`python -m server run` on each backend; `@pytest.mark.server_env(SPA_X="…")` adds settings."""
+    marker = request.node.get_closest_marker("server_env")
+    extra: dict[str, str] = dict(marker.kwargs) if marker else {}
+    server = start_server(db_url, tmp_path, SPA_CLAIM_GRACE_S="2", SPA_PRESENCE_HEARTBEAT_S="0.5", **extra)
     yield server
     server.stop()

@@ -132,7 +132,6 @@ class LiveServer:
             **os.environ,
             "DATABASE_URL": database_url,
             "SPA_LOG_FORMAT": "text",
-            "SPA_THREADS": "48",
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -356,3 +355,88 @@ def fill_waiting(db: Any, n: int, status: str = "pending_therapist", *, clear: b
                 s.execute(text(f"DELETE FROM {table}"))
         s.execute(insert(Transaction), rows)
         return list(s.scalars(select(Transaction.id).order_by(Transaction.queue_key)))
+
+
+class InProcessServer:
+    """An app from `create_app`, served by uvicorn on a thread of the test's own process exactly as
+    `python -m server run` serves it (server/serve.py's config, server/asgi.py's application): real
+    sockets on loopback, with the runtime at hand for the test to look into or break."""
+
+    def __init__(self, app: Any) -> None:
+        from dataclasses import replace
+
+        import uvicorn
+
+        from server.asgi import Application
+        from server.serve import uvicorn_config
+
+        self.app = app
+        self.runtime = app.extensions["spa"]
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        settings = replace(self.runtime.settings, host="127.0.0.1", port=self.port)
+        self.server = uvicorn.Server(uvicorn_config(settings, Application(app)))
+        self._thread = threading.Thread(target=self.server.run, name="test.uvicorn", daemon=True)
+        self._clients: list[SocketTestClient] = []
+
+    def start(self) -> InProcessServer:
+        self._thread.start()
+        wait_until(lambda: self.server.started, 10, what="uvicorn to start")
+        return self
+
+    def stop(self) -> None:
+        for client in self._clients:
+            client.disconnect()
+        self.server.should_exit = True
+        self._thread.join(15)
+
+    def client(self, token: str | None = None) -> SocketTestClient:
+        client = SocketTestClient(self.url, {"token": token} if token is not None else None)
+        self._clients.append(client)
+        return client
+
+    def healthz(self) -> Any:
+        return requests.get(f"{self.url}/healthz", timeout=5).json()
+
+
+class SocketTestClient:
+    """A real python-socketio client with the shape of Flask-SocketIO's test client: `emit(…,
+    callback=True)` returns the acknowledgement, `get_received()` what arrived since last asked."""
+
+    def __init__(self, url: str, auth: Any) -> None:
+        self.sio = socketio.Client(reconnection=False)
+        self._received: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.sio.on("*", self._record)
+        reasons: list[Any] = []
+        self.sio.on("connect_error", lambda data=None: reasons.append(data))
+        self.refusal: str | None = None
+        try:
+            self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+        except socketio.exceptions.ConnectionError as exc:
+            self.refusal = f"{exc}: {reasons}"
+            _close_transport(self.sio)
+
+    def _record(self, event: str, *args: Any) -> None:
+        with self._lock:
+            self._received.append({"name": event, "args": list(args), "namespace": "/"})
+
+    def is_connected(self) -> bool:
+        return bool(self.sio.connected)
+
+    def emit(self, event: str, *args: Any, callback: bool = False) -> Any:
+        data = args[0] if len(args) == 1 else (tuple(args) if args else None)
+        if callback:
+            return self.sio.call(event, data, timeout=15)
+        self.sio.emit(event, data)
+        return None
+
+    def get_received(self) -> list[dict[str, Any]]:
+        with self._lock:
+            received, self._received = self._received, []
+        return received
+
+    def disconnect(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+        _close_transport(self.sio)

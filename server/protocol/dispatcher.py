@@ -35,6 +35,10 @@ ECHO_NAME = 40
 MALFORMED_EVENT = "\x00malformed"  # not JSON, nested too deep, not an [event, ...] list
 BINARY_EVENT = "\x00binary"  # binary attachments: refused, never buffered
 BAD_NAME_EVENT = "\x00bad_name"  # an event name that is not a string, or too long
+# Names python-socketio keeps for itself: an event a client sends by one of them would reach the
+# connect or disconnect handler (or the catch-all without its name).
+RESERVED_EVENT = "\x00reserved"
+RESERVED_NAMES = frozenset({"connect", "disconnect", "*"})
 # A failure inside a command is logged with its traceback the first time per kind and connection,
 # then one line at each power of ten (`Dispatcher._log_failure`): garbage costs a bounded
 # (logarithmic) amount of log. The counts of this many connections are kept, the oldest dropped.
@@ -66,6 +70,8 @@ def refusal(event: object) -> dict[str, Any] | None:
         return fail(ErrorCode.INVALID_PAYLOAD, "the message is not a JSON [event, payload] list, or nests too deep")
     if event == BINARY_EVENT:
         return fail(ErrorCode.INVALID_PAYLOAD, "binary attachments are not accepted")
+    if event == RESERVED_EVENT:
+        return fail(ErrorCode.UNKNOWN_EVENT, "connect, disconnect and * are not events a client sends")
     if event == BAD_NAME_EVENT or not isinstance(event, str) or len(event) > MAX_EVENT_NAME:
         return fail(ErrorCode.UNKNOWN_EVENT, f"an event name is a string of at most {MAX_EVENT_NAME} characters")
     return None

@@ -1,231 +1,93 @@
-"""Flask-SocketIO around the dispatcher: connections and their sids, rooms, emits. Thin on
-purpose: what an event means is the dispatcher's and the event table's."""
+"""python-socketio's asyncio server around the dispatcher: connections, their limits, their events.
+
+Connections are held by the event loop, not by threads: an open WebSocket costs memory (~50 KiB)
+and no thread, so a thousand screens, or a guest opening sockets, cannot starve anything of
+threads. What touches the database runs on the command threads (`socketio.command_*`, a bounded
+pool owned here): token checks, presence, and every event's command through the dispatcher. Thin
+on purpose: what an event means is the dispatcher's and the event table's.
+
+Every engine.io socket is counted from the moment it opens (`limits.ConnectionLimits`): until its
+Socket.IO connect presents a valid token it is *pending*, in a small pool of its own, and it is
+closed at its deadline (`connect_deadline_s`). Connect is all or nothing: a failure anywhere in it
+leaves no session, no presence row and no slot, and the client is refused with `busy`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
-import socket
-import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-import simple_websocket
-from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
-from flask import request
-from flask_socketio import ConnectionRefusedError, SocketIO
-from socketio import packet as sio_packet
+from socketio.exceptions import ConnectionRefusedError
+
+from common.logs import Tally
 
 from ..db.engine import Database
 from ..domain.actors import Principal
+from ..domain.errors import ErrorCode
 from ..service import printing
-from ..service.changes import Change
 from ..service.housekeeping import Housekeeping
 from ..service.outbound import principal_room
 from ..service.principals import TokenCache
-from .dispatcher import BAD_NAME_EVENT, BINARY_EVENT, MALFORMED_EVENT, MAX_EVENT_NAME, Dispatcher
+from .dispatcher import Dispatcher, fail
+from .loop_outbound import NAMESPACE, Action, LoopOutbound
+from .socket_server import SpaSocketServer
 
 logger = logging.getLogger(__name__)
-NAMESPACE = "/"
-# A connection told it is signed out gets its acknowledgement and the reason before it is closed.
-CLOSE_AFTER_S = 0.2
+T = TypeVar("T")
+
+# How often pending sockets are checked against their deadline: a socket is closed at most this
+# long after it is due.
+SWEEP_EVERY_S = 0.5
 
 
-class WirePacket(sio_packet.Packet):
-    """python-socketio's packet, decoded so that no client input raises (each raise became a
-    traceback in engine.io's log) or reaches a handler in a shape python-socketio trips on:
-    an event that is not JSON, nests too deep for the JSON decoder, is no `[name, ...]` list or
-    has a name that is not a short string is handed to the catch-all handler under a marker name
-    (`dispatcher.MALFORMED_EVENT`, `BAD_NAME_EVENT`) and acknowledged with the refusal; a binary
-    event is answered `BINARY_EVENT` and its attachments are dropped as they come, never buffered;
-    any other undecodable packet is dropped (an acknowledgement of an id nobody waits for)."""
-
-    def decode(self, encoded_packet: Any) -> int:
-        self.packet_type, self.id = -1, None
-        if not isinstance(encoded_packet, str):
-            return self._drop()  # a binary attachment: its event was already refused
-        try:
-            attachments = super().decode(encoded_packet) or 0
-        except (ValueError, TypeError, RecursionError):
-            if self.packet_type not in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
-                return self._drop()
-            self.packet_type, self.data = sio_packet.EVENT, [MALFORMED_EVENT]
-            return 0
-        if self.packet_type == sio_packet.BINARY_EVENT or (attachments and self.packet_type == sio_packet.EVENT):
-            self.packet_type, self.data = sio_packet.EVENT, [BINARY_EVENT]
-        elif self.packet_type == sio_packet.EVENT:
-            if not isinstance(self.data, list) or not self.data:
-                self.data = [MALFORMED_EVENT]
-            elif not isinstance(self.data[0], str) or len(self.data[0]) > MAX_EVENT_NAME:
-                self.data = [BAD_NAME_EVENT]
-        elif self.packet_type not in (sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.ACK) or attachments:
-            return self._drop()
-        return 0
-
-    def _drop(self) -> int:
-        self.packet_type, self.id, self.data, self.namespace = sio_packet.ACK, None, [], "/"
-        return 0
-
-
-# Client → server engine.io packets: 1 close, 2 ping, 3 pong, 4 message, 5 upgrade, 6 noop.
-ENGINEIO_TYPES = "123456"
-ENGINEIO_CONTROL_MAX = 16  # "2probe": a control packet carries at most a short word
-
-
-def engineio_frame_ok(message: object) -> bool:
-    """Whether python-engineio can decode this WebSocket message without raising: a binary
-    message (handed on as bytes), a Socket.IO packet in a message ("4" then its digit type) or a
-    short control packet. Anything else (empty, an unknown type, deeply nested JSON that engine.io
-    tries to parse) is not from a Socket.IO client."""
-    if isinstance(message, bytes | bytearray):
-        return True
-    if not isinstance(message, str) or not message or message[0] not in ENGINEIO_TYPES:
-        return False
-    if message[0] == "4":
-        return message[1:2].isdigit()
-    return len(message) <= ENGINEIO_CONTROL_MAX and message[1:2] not in ("[", "{")
-
-
-def bound_websocket_frames(socketio: SocketIO) -> None:
-    """Close a WebSocket whose message grows past engine.io's `max_http_buffer_size` while it is
-    being read. python-engineio 4.15's threading driver opens simple-websocket's server without
-    a `max_message_size`, so a 50 MB frame was read whole before engine.io's size check; with it,
-    simple-websocket closes with 1009 (message too big) once the bound is passed."""
-    eio = socketio.server.eio
-    limit = int(eio.max_http_buffer_size)
-
-    class BoundedWebSocket(SimpleWebSocketWSGI):
-        def __call__(self, environ: Any, start_response: Any) -> Any:
-            self.ws = simple_websocket.Server(environ, max_message_size=limit, **self.server_args)
-            ret = self.app(self)
-            if self.ws.mode == "gunicorn":
-                raise StopIteration()
-            if self.ws.mode == "werkzeug":
-                raise ConnectionError()
-            return ret
-
-        def close(self) -> None:
-            super().close()
-            # A close frame is a request: a peer that never answers it (an attacker's idle socket)
-            # would keep this socket's reader, and the request thread waiting on it, for good.
-            try:
-                self.ws.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already gone
-
-        def wait(self) -> Any:
-            message = super().wait()
-            if message is not None and not engineio_frame_ok(message):
-                # engine.io decodes a frame outside any try: each bad one was a logged traceback.
-                logger.debug("closing a WebSocket that sent a frame engine.io cannot read")
-                return None  # engine.io reads None as the client closing: it closes and cleans up as usual
-            return message
-
-    eio._async = {**eio._async, "websocket": BoundedWebSocket}  # this server's copy, not the module's
-
-
-@dataclass(frozen=True)
+@dataclass
 class Connection:
     token: str | None
     principal: Principal  # as resolved at connect; every event resolves the token again
+    in_flight: int = 0
 
 
-class SocketIOOutbound:
-    """The outbound port on Flask-SocketIO, and the broadcaster's emitter."""
-
-    def __init__(self, socketio: SocketIO, local_rooms: bool) -> None:
-        self._socketio = socketio
-        self._local_rooms = local_rooms
-        self.changes: Callable[[Change], None] = lambda change: None  # the broadcaster's post
-        self.closer = Closer(socketio)
-
-    def queue_changed(self, change: Change) -> None:
-        self.changes(change)
-
-    def emit(self, event: str, data: Any, *, to: str) -> None:
-        if self.has_members(to) is False:
-            return  # python-socketio would encode the packet even for an empty room
-        self._socketio.emit(event, data, to=to, namespace=NAMESPACE)
-
-    def has_members(self, room: str) -> bool | None:
-        """True/False when this process can tell, None when it cannot (message queue)."""
-        if not self._local_rooms:
-            return None  # other processes' members are invisible from here
-        rooms = self._socketio.server.manager.rooms.get(NAMESPACE, {})
-        return bool(rooms.get(room))
-
-    def join(self, sid: str, room: str) -> None:
-        self._socketio.server.enter_room(sid, room, namespace=NAMESPACE)
-
-    def close(self, sid: str) -> None:
-        eio_sid = self._socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
-        if eio_sid is not None:
-            self.closer.post(eio_sid)
-
-
-class Closer:
-    """Closes engine.io sockets a moment after they were told why (signed out, or a refused
-    connect), on a thread of its own: a refused socket must not keep its server thread."""
-
-    name = "connections.closer"
-
-    def __init__(self, socketio: SocketIO) -> None:
-        self._socketio = socketio
-        self._queue: queue.Queue[str] = queue.Queue(maxsize=10_000)
-
-    def post(self, eio_sid: str) -> None:
-        try:
-            self._queue.put_nowait(eio_sid)
-        except queue.Full:
-            logger.warning("too many sockets to close at once; %s closes at its connect deadline", eio_sid)
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                eio_sid = self._queue.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            stop.wait(CLOSE_AFTER_S)
-            close_engineio(self._socketio, eio_sid)
-
-
-def close_engineio(socketio: SocketIO, eio_sid: str) -> None:
-    eio = socketio.server.eio
-    sock = eio.sockets.get(eio_sid)
-    if sock is None:
-        return  # gone already
-    try:
-        # Not eio.disconnect(): it waits for the socket's writer to drain its queue, for ever if
-        # that writer has already ended, and this thread closes every other socket too.
-        sock.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-    except Exception:  # noqa: BLE001 - it may be going already
-        logger.debug("closing %s failed", eio_sid, exc_info=True)
-    eio.sockets.pop(eio_sid, None)
+class Busy(Exception):
+    """The command threads' backlog is full: answered `busy` without queueing anything."""
 
 
 class SocketIOAdapter:
-    """Owns this process's live connections; hands every event to the dispatcher."""
+    """Owns this process's live connections, their limits and the command threads."""
 
     def __init__(
         self,
-        socketio: SocketIO,
+        sio: SpaSocketServer,
         dispatcher: Dispatcher,
         tokens: TokenCache,
         db: Database,
         housekeeping: Housekeeping,
-        outbound: SocketIOOutbound,
-        max_sockets: int,
+        outbound: LoopOutbound,
+        *,
+        connect_deadline_s: float,
+        command_threads: int,
+        max_events_in_flight: int,
     ) -> None:
-        self.socketio = socketio
+        self.sio = sio
         self.dispatcher = dispatcher
+        self.limits = sio.limits
         self._tokens = tokens
         self._db = db
         self._housekeeping = housekeeping
         self._outbound = outbound
-        self._max_sockets = max_sockets
+        self._deadline_s = connect_deadline_s
+        self._max_in_flight = max_events_in_flight
+        self._commands = ThreadPoolExecutor(command_threads, thread_name_prefix="socketio.command")
+        # Work waiting for or running on the command threads; past this, events are answered
+        # `busy` at once rather than queued without bound.
+        self._max_backlog = command_threads * 32
+        self._backlog = 0
         self._connections: dict[str, Connection] = {}
-        self._lock = threading.Lock()
+        self._refusals = Tally()
 
     @property
     def events(self) -> Any:
@@ -236,84 +98,156 @@ class SocketIOAdapter:
         return len(self._connections)
 
     def register(self) -> None:
-        self.socketio.on_event("connect", self.on_connect)
-        self.socketio.on_event("disconnect", self.on_disconnect)
+        self.sio.on("connect", self.on_connect)
+        self.sio.on("disconnect", self.on_disconnect)
         for name in self.dispatcher.events:
-            self.socketio.on_event(name, self._handler(name))
+            self.sio.on(name, self._handler(name))
         # Every other event, and the markers `WirePacket` puts for refused packets: answered by the
         # dispatcher (unknown_event / invalid_payload) instead of dropped without an ack.
-        self.socketio.on_event("*", self._any_event)
-        bound_websocket_frames(self.socketio)
+        self.sio.on("*", self._any_event)
 
-    def on_connect(self, auth: object = None) -> bool:
-        sid = request.sid  # type: ignore[attr-defined]
-        eio_sid = self.socketio.server.manager.eio_sid_from_sid(sid, NAMESPACE)
+    def stop(self) -> None:
+        self._commands.shutdown(wait=True, cancel_futures=True)
+
+    # ---- engine.io sockets past their deadline --------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Close sockets that did not sign in by their deadline (a task on the loop, for good)."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY_S)
+            for eio_sid in self.limits.overdue(time.monotonic(), self._deadline_s):
+                if not await self._outbound.close_now(eio_sid):
+                    self.limits.close(eio_sid)  # gone without a disconnect (its handshake failed)
+
+    # ---- Socket.IO connect and disconnect -------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> bool:
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
         try:
-            return self._connect(sid, auth)
+            return await self._connect(sid, eio_sid, auth)
         except ConnectionRefusedError:
-            # A refused socket must not keep its thread: closed once the refusal has reached it.
+            # A refused socket is closed once the refusal has reached it.
             if eio_sid is not None:
-                self._outbound.closer.post(eio_sid)
+                self._outbound.close_soon(eio_sid)
             raise
 
-    def _connect(self, sid: str, auth: object) -> bool:
+    async def _connect(self, sid: str, eio_sid: str, auth: object) -> bool:
+        self.limits.connecting(eio_sid)
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            principal = self._tokens.resolve(self._db.read, token)
+            principal = await self._off_loop(self._tokens.resolve, self._db.read, token)
         except Exception:  # noqa: BLE001 - an unreachable database must refuse, not crash the handshake
-            logger.warning("cannot check a token: database unavailable", exc_info=True)
-            raise ConnectionRefusedError("the server cannot reach its database", {"code": "busy"}) from None
+            logger.warning("cannot check a token: database unavailable or server busy", exc_info=True)
+            raise refused(ErrorCode.BUSY, "the server cannot check tokens right now") from None
         if principal is None:
-            raise ConnectionRefusedError("a valid staff or device token is needed", {"code": "forbidden"})
-        with self._lock:
-            if len(self._connections) >= self._max_sockets:
-                # Keep threads free for /healthz and pages: refuse rather than starve HTTP.
-                raise ConnectionRefusedError("the server is at its connection limit", {"code": "busy"})
-            self._connections[sid] = Connection(token if isinstance(token, str) else None, principal)
-        # All or nothing: a failure past this point must leave no slot counted, no presence row.
+            raise refused(ErrorCode.FORBIDDEN, "a valid staff or device token is needed")
+        refusal = self.limits.sign_in(eio_sid, principal.key)
+        if refusal is not None:
+            if (seen := self._refusals.count(f"{principal.key}:{refusal.name}")) is not None:
+                logger.info("refused %s: %s (%d so far)", principal.key, refusal.value, seen)
+            raise refused(ErrorCode.BUSY, refusal.value)
+        # All or nothing from here: a failure must leave no slot counted and no presence row.
         try:
-            self._housekeeping.connected(sid, principal.key)
-            pending = printing.pending_jobs(self._db, principal.id) if principal.is_till else []
+            pending = await self._off_loop(self._record_presence, sid, principal)
         except Exception:  # noqa: BLE001 - the database went away mid-connect: refuse, count nothing
             logger.warning("connect of %s failed; refused with busy", principal.key, exc_info=True)
-            self._forget(sid)
-            raise ConnectionRefusedError("the server cannot reach its database", {"code": "busy"}) from None
-        self._outbound.join(sid, principal_room(principal.kind.value, principal.id))
-        # Receipts that did not print before this till went away: it dedupes by job_id.
-        for job in pending:
-            self._outbound.emit("print_receipt", job, to=sid)
+            self.limits.sign_out(eio_sid)
+            raise refused(ErrorCode.BUSY, "the server cannot reach its database") from None
+        if not self.limits.is_signed_in(eio_sid):
+            # The socket closed while its presence was being written: undo, as for a disconnect.
+            self._off_loop_quietly(self._housekeeping.disconnected, sid)
+            raise refused(ErrorCode.BUSY, "the connection closed while connecting")
+        self._connections[sid] = Connection(token if isinstance(token, str) else None, principal)
+        await self.sio.enter_room(sid, principal_room(principal.kind.value, principal.id), namespace=NAMESPACE)
+        if pending:
+            # After the connect itself has gone out (python-socketio sends it once this returns).
+            asyncio.get_running_loop().create_task(self._send_pending(sid, pending))
         logger.info("connected %s (%s %s)", principal.key, principal.role.value, principal.name)
         return True
 
-    def _forget(self, sid: str) -> None:
-        with self._lock:
-            self._connections.pop(sid, None)
+    def _record_presence(self, sid: str, principal: Principal) -> list[dict[str, Any]]:
+        """On a command thread: the presence row, and for a till the receipts still to print."""
+        self._housekeeping.connected(sid, principal.key)
         try:
+            return printing.pending_jobs(self._db, principal.id) if principal.is_till else []
+        except Exception:
             self._housekeeping.disconnected(sid)
-        except Exception:  # noqa: BLE001 - no row, or the database still away: it goes stale by itself
-            logger.debug("no presence row to close for %s", sid, exc_info=True)
+            raise
 
-    def on_disconnect(self, reason: object = None) -> None:
-        with self._lock:
-            connection = self._connections.pop(request.sid, None)  # type: ignore[attr-defined]
+    async def _send_pending(self, sid: str, jobs: list[dict[str, Any]]) -> None:
+        # Receipts that did not print before this till went away: it dedupes by job_id.
+        for job in jobs:
+            await self.sio.emit("print_receipt", job, to=sid, namespace=NAMESPACE)
+
+    async def on_disconnect(self, sid: str, reason: object = None) -> None:
+        connection = self._connections.pop(sid, None)
         if connection is None:
             return
-        try:
-            self._housekeeping.disconnected(request.sid)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the row goes stale by itself; never fail a disconnect
-            logger.warning("could not record disconnect of %s", connection.principal.key, exc_info=True)
+        self._off_loop_quietly(self._housekeeping.disconnected, sid)
         logger.info("disconnected %s (%s)", connection.principal.key, reason)
 
-    def _handler(self, name: object) -> Callable[..., dict[str, Any]]:
-        def handle(*args: object) -> dict[str, Any]:
-            sid = request.sid  # type: ignore[attr-defined]
-            connection = self._connections.get(sid)
-            if connection is None:
-                return {"ok": False, "error": {"code": "forbidden", "message": "not signed in"}}
-            return self.dispatcher.dispatch(name, sid, connection.token, args)
+    # ---- events ---------------------------------------------------------------------------------
 
-        handle.__name__ = f"on_{name}" if isinstance(name, str) else "on_any"
+    def _handler(self, name: str) -> Callable[..., Any]:
+        async def handle(sid: str, *args: object) -> dict[str, Any]:
+            return await self._dispatch(name, sid, args)
+
+        handle.__name__ = f"on_{name}"
         return handle
 
-    def _any_event(self, name: object, *args: object) -> dict[str, Any]:
-        return self._handler(name)(*args)
+    async def _any_event(self, name: object, sid: str, *args: object) -> dict[str, Any]:
+        return await self._dispatch(name, sid, args)
+
+    async def _dispatch(self, name: object, sid: str, args: tuple[object, ...]) -> dict[str, Any]:
+        connection = self._connections.get(sid)
+        if connection is None:
+            return fail(ErrorCode.FORBIDDEN, "not signed in")
+        if connection.in_flight >= self._max_in_flight:
+            return fail(ErrorCode.BUSY, f"at most {self._max_in_flight} events of one connection at once")
+        connection.in_flight += 1
+        try:
+            ack, actions = await self._off_loop(self._run_event, name, sid, connection.token, args)
+        except Busy:
+            return fail(ErrorCode.BUSY, "the server is busy; try again")
+        finally:
+            connection.in_flight -= 1
+        for action in actions:  # what the command sent to others and to this caller, before its ack
+            await self._outbound.apply(action)
+        return ack
+
+    def _run_event(
+        self, name: object, sid: str, token: str | None, args: tuple[object, ...]
+    ) -> tuple[dict[str, Any], list[Action]]:
+        with self._outbound.collecting() as actions:
+            ack = self.dispatcher.dispatch(name, sid, token, args)
+        return ack, actions
+
+    # ---- the command threads --------------------------------------------------------------------
+
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._backlog >= self._max_backlog:
+            raise Busy()
+        self._backlog += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._commands, fn, *args)
+        finally:
+            self._backlog -= 1
+
+    def _off_loop_quietly(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Fire and forget (a presence row closing): logged if it fails; the row goes stale anyway."""
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - the row goes stale by itself; never fail a disconnect
+                logger.warning("could not record a disconnect", exc_info=True)
+
+        try:
+            self._commands.submit(run)
+        except RuntimeError:
+            logger.debug("command threads stopped; a presence row goes stale by itself")
+
+
+def refused(code: ErrorCode, message: str) -> ConnectionRefusedError:
+    """A refusal the client reads as {message, data: {code}} (docs/PROTOCOL.md)."""
+    return ConnectionRefusedError(message, {"code": code.value})

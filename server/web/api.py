@@ -9,7 +9,6 @@ import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from common.wire import Limits
@@ -27,11 +26,6 @@ bp = Blueprint("api", __name__)
 # {"staff_id": 2147483647, "pin": "12345678"} is 42 bytes; room for spaces, nothing for abuse.
 MAX_SIGN_IN_BODY_BYTES = 1024
 _ROLES = frozenset(r.value for r in StaffRole)
-
-
-@bp.record_once
-def _install_headers(state: BlueprintSetupState) -> None:
-    security.install(state.app, state.app.extensions["spa"].settings.trusted_proxies)
 
 
 def runtime() -> Any:
@@ -53,9 +47,13 @@ def healthz() -> tuple[Response, int]:
         "database": "ok" if problem is None or dead else problem,
         "process": rt.housekeeping.process,
         "connections": rt.protocol.connection_count,
-        "max_connections": rt.settings.max_sockets,
+        "max_connections": rt.settings.max_connections,
+        # Sockets open but not signed in yet (closed at their deadline), and in all.
+        "pending_connections": rt.protocol.limits.pending,
+        "sockets": rt.protocol.limits.count_of(),
         "threads": threading.active_count(),
         "broadcast_backlog": rt.broadcaster.backlog(),
+        "outbound_backlog": rt.outbound.backlog(),
     }
     if dead:
         body["problem"] = problem

@@ -1,14 +1,15 @@
 """Security headers on every HTTP response, and who sent a request (behind the trusted nginx).
 
-A WSGI middleware around the whole app (Flask and the Socket.IO long-polling transport alike):
-headers a view set itself (a page's Content-Security-Policy) are kept, the rest are added.
-WebSocket upgrades pass through untouched.
+An ASGI middleware at the top of the process's application (server/asgi.py), so Flask's pages
+and JSON, engine.io's HTTP answers and the request limits' own refusals all carry them: headers
+a view set itself (a page's Content-Security-Policy) are kept, the rest are added. WebSocket
+upgrades pass through untouched.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 # JSON, static files, errors: nothing on them may load, run or be framed.
@@ -16,8 +17,11 @@ DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form
 # A year, as browsers' preload lists ask; only sent on a request that came over TLS.
 HSTS = "max-age=31536000"
 
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def _trusted(environ: Mapping[str, Any], trusted_proxies: frozenset[str]) -> bool:
@@ -75,23 +79,35 @@ def _harden_cookie(value: str, secure: bool) -> str:
     return value
 
 
+def scope_environ(scope: Scope) -> dict[str, str]:
+    """The few WSGI environ keys `is_secure` and `client_address` read, from an ASGI scope
+    (engine.io's own environ names every peer 127.0.0.1)."""
+    client = scope.get("client")
+    environ = {"REMOTE_ADDR": str(client[0]) if client else "unknown", "wsgi.url_scheme": str(scope.get("scheme", ""))}
+    for name, value in scope.get("headers", ()):
+        if name in (b"x-real-ip", b"x-forwarded-proto"):
+            environ["HTTP_" + name.decode("latin-1").upper().replace("-", "_")] = value.decode("latin-1")
+    if environ["wsgi.url_scheme"] == "wss":
+        environ["wsgi.url_scheme"] = "https"
+    return environ
+
+
 class SecurityHeaders:
-    def __init__(self, app: WsgiApp, trusted_proxies: Iterable[str]) -> None:
+    def __init__(self, app: AsgiApp, trusted_proxies: Iterable[str]) -> None:
         self.app = app
         self.trusted_proxies = frozenset(trusted_proxies)
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            return self.app(environ, start_response)
-        secure = is_secure(environ, self.trusted_proxies)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        secure = is_secure(scope_environ(scope), self.trusted_proxies)
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            return start_response(status, security_headers(headers, secure=secure), exc_info)
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                have = [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in message.get("headers", ())]
+                headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in security_headers(have, secure=secure)]
+                message = {**message, "headers": headers}
+            await send(message)
 
-        return self.app(environ, start)
-
-
-def install(app: Any, trusted_proxies: Iterable[str]) -> None:
-    """Wraps the app's WSGI callable (already wrapped by Socket.IO) once."""
-    if not isinstance(app.wsgi_app, SecurityHeaders):
-        app.wsgi_app = SecurityHeaders(app.wsgi_app, trusted_proxies)
+        await self.app(scope, receive, send_with_headers)

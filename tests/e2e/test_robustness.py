@@ -182,12 +182,12 @@ def test_an_oversized_message_costs_only_its_sender(shared_live: LiveServer, sha
 
 
 def test_a_full_house_is_refused_politely_and_healthz_still_answers(sqlite_url: str, tmp_path: Path) -> None:
-    server = LiveServer(sqlite_url, tmp_path, SPA_THREADS="8", SPA_HTTP_RESERVE_THREADS="4").start()
+    server = LiveServer(sqlite_url, tmp_path, SPA_MAX_CONNECTIONS="4").start()
     tokens = demo_tokens(sqlite_url)
     clients: list[Client] = []
     try:
-        for _ in range(4):
-            clients.append(Client(server.url, tokens["lobby-1"]).connect())
+        for name in ("lobby-1", "kiosk-1", "room-1", "Anna"):
+            clients.append(Client(server.url, tokens[name]).connect())
         reason = refused_connect(server.url, {"token": tokens["lobby-1"]})
         assert "connection limit" in reason
         health = server.healthz()  # answered at all: a server out of threads leaves it to the request's deadline

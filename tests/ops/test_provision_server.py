@@ -72,7 +72,7 @@ def test_server_settings(provisioned: dict[str, Provisioned]) -> None:
     assert env["SPA_TIMEZONE"] == "Europe/Berlin"
     assert env["SPA_NAME"] == '"Day Spa"'
     assert env["SPA_LOG_FORMAT"] == "json"
-    assert env["SPA_THREADS"] == "64" and env["SPA_CURRENCY"] == "€" and env["SPA_CLAIM_GRACE_S"] == "120"
+    assert env["SPA_MAX_CONNECTIONS"] == "1000" and env["SPA_CURRENCY"] == "€" and env["SPA_CLAIM_GRACE_S"] == "120"
     assert "SPA_MESSAGE_QUEUE" not in env
     sql = p.read("/etc/spa/mariadb-setup.sql")
     assert f"IDENTIFIED BY '{match.group(1)}'" in sql
@@ -134,9 +134,9 @@ def test_given_certificate_is_installed_instead(tmp_path: Path, provisioned: dic
 def test_secrets_are_kept_when_settings_change(tmp_path: Path) -> None:
     provision(*SERVER_ARGS, root=tmp_path)
     before = env_of(tmp_path)
-    result = provision(*SERVER_ARGS, "--threads", "32", root=tmp_path)
+    result = provision(*SERVER_ARGS, "--max-connections", "32", root=tmp_path)
     after = env_of(tmp_path)
-    assert after["SPA_THREADS"] == "32"
+    assert after["SPA_MAX_CONNECTIONS"] == "32"
     assert (after["SPA_SECRET_KEY"], after["DATABASE_URL"]) == (before["SPA_SECRET_KEY"], before["DATABASE_URL"])
     assert "wrote /etc/spa/server.env" in result.stdout
     assert "systemctl restart spa-server.service" in result.stdout

@@ -96,8 +96,9 @@ def test_server_unit(name: str) -> None:
 def test_server_unit_watchdog(name: str) -> None:
     u = unit(name)
     assert value(u, "Service", "Type") == "notify"
-    # The app, and so the knowledge of its threads, lives in gunicorn's worker: a child process.
-    assert value(u, "Service", "NotifyAccess") == "all"
+    # The app, its threads and its event loop live in the main process.
+    assert value(u, "Service", "NotifyAccess") == "main"
+    assert int(value(u, "Service", "LimitNOFILE")) >= 4096  # a socket is a file; a thousand screens
     assert value(u, "Service", "WatchdogSec") == "30s"
     assert value(u, "Service", "Restart") == "on-failure"  # a watchdog timeout counts as a failure
 
@@ -150,7 +151,7 @@ def test_the_server_process_tells_systemd_ready_then_alive_then_stopping(tmp_pat
     try:
         server.start()
         first = notify.until("READY=1", 20)
-        # The first message is the app's: gunicorn's own READY=1, sent before the app is loaded, is silenced.
+        # The first message is READY=1, once the loop serves and the runtime's threads run.
         assert len(first) == 1 and first[0].startswith("READY=1\nSTATUS=serving on 127.0.0.1:")
         assert server.healthz().status_code == 200
         pings = [notify.next_message(5) for _ in range(3)]
@@ -161,9 +162,9 @@ def test_the_server_process_tells_systemd_ready_then_alive_then_stopping(tmp_pat
     finally:
         server.stop()
         notify.close()
-    # Every line the unit would send to the journal is a JSON line in the house format, gunicorn's own too.
+    # Every line the unit would send to the journal is a JSON line in the house format, uvicorn's own too.
     lines = [json.loads(line) for line in server.log_path.read_text().splitlines()]
-    assert {"server.serve", "gunicorn.error"} <= {line["logger"] for line in lines}
+    assert {"server.serve", "uvicorn.error"} <= {line["logger"] for line in lines}
     assert not [line for line in lines if line["level"] not in ("debug", "info")], lines
 
 

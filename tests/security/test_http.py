@@ -153,3 +153,25 @@ def test_cookies_are_made_httponly_and_samesite(cookie: str, secure: bool, expec
     from server.web.security import security_headers
 
     assert dict(security_headers([("Set-Cookie", cookie)], secure=secure))["Set-Cookie"] == expected
+
+
+def test_one_sender_cannot_take_every_http_thread(shared_live: LiveServer) -> None:
+    """Requests of one sender waiting for or on Flask's threads are bounded (12 at once): past
+    that it is told `busy` (429) at once, and another sender's pages are served meanwhile."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = threading.Barrier(40)
+
+    def sign_in(_: int) -> requests.Response:
+        start.wait(10)
+        body = {"staff_id": 99, "pin": "0000"}
+        return requests.post(f"{shared_live.url}/api/sign-in", json=body, headers={"X-Real-IP": "10.9.9.9"}, timeout=20)
+
+    with ThreadPoolExecutor(40) as pool:
+        answers = list(pool.map(sign_in, range(40)))
+        page = requests.get(f"{shared_live.url}/kiosk", headers={"X-Real-IP": "10.9.9.10"}, timeout=10)
+    assert page.status_code == 200
+    busy = [a for a in answers if a.status_code == 429 and a.json()["error"]["code"] == "busy"]
+    assert busy and all(a.headers.get("Retry-After") for a in busy)
+    assert all(a.status_code in (401, 429) for a in answers), {a.status_code for a in answers}

@@ -123,3 +123,23 @@ def test_garbage_from_a_signed_in_client_costs_a_bounded_amount_of_log(server: L
         assert "Traceback" not in server.log_path.read_text(errors="replace")
     finally:
         kiosk.close()
+
+
+def test_a_flood_of_refused_sockets_costs_a_bounded_amount_of_log(server: LiveServer) -> None:
+    """Each refusal is counted; the journal gets the first of each kind and then every power of
+    ten, not a line (or uvicorn's two) per socket."""
+    from tests.security.sockets import engineio_socket, shut
+
+    held = [engineio_socket(server, "127.0.6.1") for _ in range(8)]  # the address's pending cap
+    try:
+        assert all(held)
+        before = log_size(server)
+        refused = [engineio_socket(server, "127.0.6.1") for _ in range(150)]
+        assert not any(refused)
+        written = server.log_path.read_text(errors="replace")[-(log_size(server) - before) :]
+        lines = [line for line in written.splitlines() if "refused" in line or "403" in line]
+        assert 1 <= len(lines) <= 4, lines  # the 1st, 10th and 100th
+        assert "(100 so far)" in written
+    finally:
+        for ws in held:
+            shut(ws)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from server.db.engine import Database
@@ -43,6 +44,8 @@ def paid_receipt(connect: Callable[..., Client]) -> tuple[Client, int, str]:
     return till, tid, paid["print_job"]["job_id"]
 
 
+# Ten connections of two principals: past the default per-token cap, raised here.
+@pytest.mark.server_env(SPA_MAX_CONNECTIONS_PER_PRINCIPAL="12")
 def test_ten_concurrent_reprints_all_succeed_with_one_print_job(
     live: LiveServer, connect: Callable[..., Client]
 ) -> None:

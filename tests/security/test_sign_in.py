@@ -44,7 +44,7 @@ def staff_ids(server: LiveServer) -> dict[str, int]:
 
 
 def rss_kib(pid: int) -> int:
-    """The resident memory of a process and its children (gunicorn's master and its worker)."""
+    """The resident memory of a process and its children."""
     total = 0
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for p in [pid, *map(int, children)]:

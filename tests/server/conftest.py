@@ -14,7 +14,7 @@ from server.protocol import schema
 from server.service.changes import Change
 from server.service.principals import Principal
 from server.service.queue import QueueService
-from tests.support import demo_tokens
+from tests.support import InProcessServer, demo_tokens
 
 
 class Clock:
@@ -62,10 +62,18 @@ def order(service: QueueService, actors: dict[str, Principal]) -> Callable[..., 
 
 @pytest.fixture
 def app(sqlite_url: str) -> Iterator[Flask]:
-    """The app on a fresh SQLite file, threads running, for Flask-SocketIO's test client."""
+    """The app on a fresh SQLite file, threads running (Flask's test client for its HTTP)."""
     application = create_app({"database_url": sqlite_url, "testing": True})
     yield application
     application.extensions["spa"].stop()
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[InProcessServer]:
+    """The app served on loopback in this process, for real Socket.IO clients (`served.client`)."""
+    server = InProcessServer(app).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Real commands through Flask-SocketIO's test client: every acknowledgement and every event a
+"""Real commands through real clients on an in-process server: every acknowledgement and every event a
 client receives matches its schema in the published contract (server/protocol/contract.py)."""
 
 from __future__ import annotations
@@ -7,17 +7,16 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from flask import Flask
-
 from server.protocol import contract
+from tests.support import InProcessServer
 from tests.unit.test_contract_validator import assert_valid
 
 
 class Caller:
     """One connection: sends commands, checks each acknowledgement, keeps what it receives."""
 
-    def __init__(self, app: Flask, token: str, acks: dict[str, list[Any]]) -> None:
-        self.client = app.extensions["spa"].socketio.test_client(app, auth={"token": token})
+    def __init__(self, app: InProcessServer, token: str, acks: dict[str, list[Any]]) -> None:
+        self.client = app.client(token)
         assert self.client.is_connected()
         self.acks = acks
         self.events: dict[str, list[Any]] = defaultdict(list)
@@ -42,10 +41,10 @@ class Caller:
         return self.events
 
 
-def test_every_ack_and_every_event_matches_the_contract(app: Flask, tokens: dict[str, str]) -> None:
+def test_every_ack_and_every_event_matches_the_contract(served: InProcessServer, tokens: dict[str, str]) -> None:
     acks: dict[str, list[Any]] = defaultdict(list)
-    kiosk, till, room, lobby = (Caller(app, tokens[n], acks) for n in ("kiosk-1", "cashier-1", "room-1", "lobby-1"))
-    anna, carla = Caller(app, tokens["Anna"], acks), Caller(app, tokens["Carla"], acks)
+    kiosk, till, room, lobby = (Caller(served, tokens[n], acks) for n in ("kiosk-1", "cashier-1", "room-1", "lobby-1"))
+    anna, carla = Caller(served, tokens["Anna"], acks), Caller(served, tokens["Carla"], acks)
 
     # Subscriptions and public reads on an empty queue.
     lobby("monitor_subscribe")

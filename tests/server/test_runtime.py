@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from server.workers import Workers
-from tests.support import wait_until
+from tests.support import InProcessServer, wait_until
 
 
 class Once:
@@ -58,7 +58,7 @@ def test_healthz_lists_the_threads_and_fails_when_one_died(app: Flask) -> None:
     rt = app.extensions["spa"]
     http = app.test_client()
     body = http.get("/healthz").get_json()
-    assert body["workers"] == {"broadcast.emitter": True, "housekeeping": True, "connections.closer": True}
+    assert body["workers"] == {"broadcast.emitter": True, "housekeeping": True}
     assert body["status"] == "ok"
     gone = Once("extra")
     rt.workers.start(gone)
@@ -70,11 +70,9 @@ def test_healthz_lists_the_threads_and_fails_when_one_died(app: Flask) -> None:
     assert reply.get_json()["database"] == "ok"
 
 
-def test_staff_views_carry_the_moves_allowed_now(app: Flask, tokens: dict[str, str]) -> None:
-    socketio = app.extensions["spa"].socketio
-
+def test_staff_views_carry_the_moves_allowed_now(served: InProcessServer, tokens: dict[str, str]) -> None:
     def connect(name: str) -> Any:
-        return socketio.test_client(app, auth={"token": tokens[name]})
+        return served.client(tokens[name])
 
     kiosk, anna = connect("kiosk-1"), connect("Anna")
     order = {"customer_name": "Maria", "items": [{"service_id": 1}]}

@@ -33,6 +33,8 @@ COMPOSITION_ROOTS = {
     "server.config",
     "server.logs",
     "server.serve",
+    "server.asgi",
+    "server.transport",
     "server.workers",
 }
 FRAMEWORKS_OUT_OF_DOMAIN = (
