@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
     UNKNOWN_EVENT = "unknown_event"
+    QUEUE_CLOSED = "queue_closed"
+    QUEUE_FULL = "queue_full"
 
 
 class Retry(StrEnum):
@@ -49,6 +51,10 @@ RETRY_CLASS: dict[ErrorCode, Retry] = {
     # The key names another command: sending it again with the same key is refused again.
     ErrorCode.IDEMPOTENCY_MISMATCH: Retry.FINAL,
     ErrorCode.UNKNOWN_EVENT: Retry.FINAL,
+    # The kiosk takes no new customer now (outside the hours, too near closing, the wait too
+    # long): an order is for now, so it is dropped, and the kiosk shows why.
+    ErrorCode.QUEUE_CLOSED: Retry.FINAL,
+    ErrorCode.QUEUE_FULL: Retry.FINAL,
 }
 
 ERROR_MEANINGS: dict[ErrorCode, str] = {
@@ -64,6 +70,8 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.INTERNAL_ERROR: "a bug; logged with a traceback; nothing was changed",
     ErrorCode.IDEMPOTENCY_MISMATCH: "the idempotency_key was already used by this caller for a different payload",
     ErrorCode.UNKNOWN_EVENT: "no such event (or an event name that is not a short string)",
+    ErrorCode.QUEUE_CLOSED: "the kiosk takes no new customer now: outside the opening hours or past the last entry",
+    ErrorCode.QUEUE_FULL: "the kiosk takes no new customer now: the wait would be longer than the spa allows",
 }
 
 
@@ -78,6 +86,21 @@ def retry_class(code: str) -> Retry:
 class PaymentMethod(StrEnum):
     CASH = "cash"
     CARD = "card"
+
+
+class CancelReason(StrEnum):
+    """Why a customer was taken out of the queue (kept with the transaction, and in reports)."""
+
+    LEFT = "left"  # gave up waiting and went
+    DUPLICATE = "duplicate"  # ordered twice
+    CUSTOMER = "customer"  # cancelled at the kiosk by the customer, with the ticket
+    OTHER = "other"
+
+
+class PriorityReason(StrEnum):
+    APPOINTMENT = "appointment"  # an arrived appointment
+    VIP = "vip"
+    OTHER = "other"
 
 
 class DeviceState(StrEnum):
@@ -113,11 +136,15 @@ class Limits:
     DEVICE_NAME = r"^[A-Za-z0-9_.\-]{1,40}$"
     ROOM = r"^[\w .#\-]{1,32}$"
     TICKET_CODE = r"^[A-Za-z]{1,3}-?\d{1,3}$"
+    # A ticket's public id (the phone page /t/<id>): 16 characters of base64url, 96 random bits.
+    PUBLIC_ID = r"^[A-Za-z0-9_-]{16}$"
+    MAX_NOTE = 200  # a cancellation's note
 
 
 IDEMPOTENCY_KEY_RE = re.compile(Limits.IDEMPOTENCY_KEY)
 DEVICE_NAME_RE = re.compile(Limits.DEVICE_NAME)
 ROOM_RE = re.compile(Limits.ROOM)
+PUBLIC_ID_RE = re.compile(Limits.PUBLIC_ID)
 
 
 def page_contract() -> dict[str, Any]:
@@ -132,7 +159,10 @@ def page_contract() -> dict[str, Any]:
             "max_code": Limits.MAX_CODE,
             "min_pin": Limits.MIN_PIN,
             "max_pin": Limits.MAX_PIN,
+            "max_note": Limits.MAX_NOTE,
         },
         "payment_methods": [m.value for m in PaymentMethod],
         "device_states": [s.value for s in DeviceState],
+        "cancel_reasons": [r.value for r in CancelReason],
+        "priority_reasons": [r.value for r in PriorityReason],
     }

@@ -15,6 +15,7 @@ from flask import Flask
 from .config import Settings, load_settings
 from .db.engine import Database
 from .domain.actors import SYSTEM
+from .domain.queue_view import Roster
 from .protocol.broadcaster import Broadcaster
 from .protocol.dispatcher import Dispatcher
 from .protocol.events import Services, event_table
@@ -22,11 +23,15 @@ from .protocol.limits import Caps, ConnectionLimits
 from .protocol.loop_outbound import LoopOutbound
 from .protocol.packets import WirePacket
 from .protocol.socketio_adapter import SocketIOAdapter, SpaSocketServer
+from .service import estimating
+from .service.front_desk import FrontDesk
 from .service.housekeeping import Housekeeping
 from .service.principals import TokenCache
 from .service.printing import ReceiptHeader
 from .service.queue import QueueService
+from .service.roster import RosterService
 from .service.sessions import SignInLimiter
+from .service.spa_settings import SpaSettings
 from .web.security import client_address, scope_environ
 from .workers import LoopBeat, Workers
 
@@ -47,6 +52,7 @@ class Runtime:
     housekeeping: Housekeeping
     protocol: SocketIOAdapter
     sign_in_limiter: SignInLimiter
+    spa_settings: SpaSettings
     workers: Workers = field(default_factory=Workers)
     loop_beat: LoopBeat = field(default_factory=LoopBeat)
     started: bool = False
@@ -114,16 +120,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         engineio_logger=False,
     )
     outbound = LoopOutbound(sio, local_rooms=settings.message_queue is None)
+    spa_settings = SpaSettings(db, settings.spa_defaults())
     service = QueueService(
         db,
         zone=settings.zone,
-        therapists_on_duty=settings.therapists_on_duty,
         publish=outbound.queue_changed,
         receipt_header=ReceiptHeader(settings.spa_name, settings.spa_address, settings.currency),
+        settings=spa_settings,
     )
+
+    def load_roster() -> Roster:
+        with db.read() as s:
+            return estimating.roster(s)
+
     broadcaster = Broadcaster(
         outbound,
         lambda: service.snapshot(SYSTEM),
+        load_roster=load_roster,
+        intake=lambda now, wait: service.intake_view(spa_settings.policy(), now, wait),
         queue_size=settings.broadcast_queue_size,
         reorder_wait_s=settings.broadcast_reorder_wait_s,
         position_push_limit=settings.position_push_limit,
@@ -139,8 +153,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         outbound=outbound,
     )
     tokens = TokenCache()
+    desk = FrontDesk(service)
+    roster = RosterService(db, service, broadcaster.roster_changed)
     dispatcher = Dispatcher(
-        event_table(Services(db, service, outbound, settings.appliance_silent_after_s)),
+        event_table(Services(db, service, outbound, settings.appliance_silent_after_s, desk, roster)),
         lambda token: tokens.resolve(db.read, token),
         outbound,
     )
@@ -167,6 +183,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         housekeeping=housekeeping,
         protocol=adapter,
         sign_in_limiter=SignInLimiter.from_settings(settings),
+        spa_settings=spa_settings,
     )
     app.extensions["spa"] = rt
 

@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--name", required=True)
     device_sub.add_parser("list", help="list devices")
 
+    room = sub.add_parser("room", help="treatment rooms")
+    room_sub = room.add_subparsers(dest="room_command", required=True)
+    room_add = room_sub.add_parser("add", help="add a room and print its id")
+    room_add.add_argument("--name", required=True)
+    room_sub.add_parser("list", help="list rooms")
+
     contract = sub.add_parser("contract", help="print the wire contract (AsyncAPI 3.0, JSON Schemas) from the code")
     contract.add_argument("--out", type=Path, help="write it to this file instead (docs/asyncapi.json is checked in)")
 
@@ -134,6 +140,12 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
                 print(admin.add_device(db, args.role, args.name)["token"])
             else:
                 _table(admin.list_devices(db))
+            return 0
+        if args.command == "room":
+            if args.room_command == "add":
+                print(admin.add_room(db, args.name)["id"])
+            else:
+                _table(admin.list_rooms(db))
             return 0
     finally:
         db.dispose()

@@ -5,12 +5,15 @@ Defaults, then the environment (DATABASE_URL and SPA_*), then a test's overrides
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .domain.errors import CommandError
 
 
 class ConfigError(ValueError):
@@ -82,7 +85,19 @@ class Settings:
     # How many waiting customers get position updates pushed when their rooms' members
     # cannot be seen locally (several processes on a message queue).
     position_push_limit: int = 50
-    therapists_on_duty: int | None = None
+    # Defaults of the settings the office may change while running (server/service/spa_settings.py):
+    # opening hours as JSON ({"monday": ["09:00", "21:00"], …}; empty: always open), no new customer
+    # this long before closing, the kiosk full past this quoted wait (0: no limit), how long a
+    # no-show may be recalled and a start or finish undone, the screens' default language.
+    opening_hours: str = ""
+    last_entry_min: int = 30
+    max_wait_min: int = 240
+    no_show_recall_min: int = 30
+    undo_window_s: int = 120
+    language: str = "en"
+    # The address phones reach the server at, for the ticket's QR code (https://spa.example);
+    # empty: the address the kiosk's page came from.
+    public_url: str = ""
     max_payload_bytes: int = 16 * 1024
     # PIN sign-in throttle (docs/SECURITY.md), kept in the database so a restart or a second
     # process grants no fresh guesses. The first `..._free_failures` wrong PINs cost nothing (a
@@ -103,6 +118,20 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     testing: bool = False
     start_background: bool = True
+
+    def spa_defaults(self) -> Any:
+        """The defaults of the settings changed while running, checked (ValueError if wrong)."""
+        from .service.spa_settings import CHECKS, Defaults
+
+        values = {
+            "opening_hours": json.loads(self.opening_hours) if self.opening_hours.strip() else None,
+            "last_entry_min": self.last_entry_min,
+            "max_wait_min": self.max_wait_min or None,
+            "no_show_recall_min": self.no_show_recall_min,
+            "undo_window_s": self.undo_window_s,
+            "language": self.language,
+        }
+        return Defaults(**{key: CHECKS[key](value, key) for key, value in values.items()})
 
     @property
     def zone(self) -> ZoneInfo:
@@ -145,7 +174,13 @@ _ENV = {
     "session_ttl_s": "SPA_SESSION_TTL_S",
     "db_pool_size": "SPA_DB_POOL_SIZE",
     "db_max_overflow": "SPA_DB_MAX_OVERFLOW",
-    "therapists_on_duty": "SPA_THERAPISTS_ON_DUTY",
+    "opening_hours": "SPA_OPENING_HOURS",
+    "last_entry_min": "SPA_LAST_ENTRY_MIN",
+    "max_wait_min": "SPA_MAX_WAIT_MIN",
+    "no_show_recall_min": "SPA_NO_SHOW_RECALL_MIN",
+    "undo_window_s": "SPA_UNDO_WINDOW_S",
+    "language": "SPA_LANGUAGE",
+    "public_url": "SPA_PUBLIC_URL",
     "sign_in_free_failures_per_staff": "SPA_SIGN_IN_FREE_FAILURES_PER_STAFF",
     "sign_in_free_failures_per_address": "SPA_SIGN_IN_FREE_FAILURES_PER_ADDRESS",
     "sign_in_max_delay_s": "SPA_SIGN_IN_MAX_DELAY_S",
@@ -171,6 +206,7 @@ _AT_LEAST_ONE = (
 RETIRED = {
     "SPA_THREADS": "connections no longer hold a thread each; see SPA_MAX_CONNECTIONS and SPA_COMMAND_THREADS",
     "SPA_HTTP_RESERVE_THREADS": "HTTP has threads of its own (SPA_HTTP_THREADS)",
+    "SPA_THERAPISTS_ON_DUTY": "wait estimates count the therapists on shift (they sign on and off)",
 }
 
 
@@ -252,6 +288,10 @@ def _check(s: Settings) -> None:
         raise ConfigError(f"SPA_SIGN_IN_CONCURRENT_HASHES = {s.sign_in_concurrent_hashes}: must be at least 1")
     if s.sign_in_hash_wait_s < 0:
         raise ConfigError(f"SPA_SIGN_IN_HASH_WAIT_S = {s.sign_in_hash_wait_s}: must be 0 or more")
+    try:
+        s.spa_defaults()
+    except (ValueError, CommandError) as exc:
+        raise ConfigError(f"front desk settings (SPA_OPENING_HOURS, SPA_MAX_WAIT_MIN, …): {exc}") from None
     if s.log_format not in ("json", "text"):
         raise ConfigError(f"SPA_LOG_FORMAT = {s.log_format!r}: must be json or text")
     try:

@@ -10,12 +10,14 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -56,6 +58,43 @@ class Service(Base):
     duration_min: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    # How long it really takes: a moving average of observed services (waits are estimated from
+    # it), starting from duration_min; `avg_samples` services observed so far.
+    avg_minutes: Mapped[float | None] = mapped_column(Float, default=None)
+    avg_samples: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Room(Base):
+    """A treatment room: where a call sends the customer (lobby, ticket, phone page, voice)."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class StaffSkill(Base):
+    """A service a therapist can perform: the claim gives them only customers they can serve."""
+
+    __tablename__ = "staff_skills"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+
+
+class Setting(Base):
+    """The settings safe to change while running (opening hours, queue limits …), as JSON values;
+    anything not here has its default from the environment (server/service/spa_settings.py)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_by: Mapped[str] = mapped_column(String(40))
 
 
 class Staff(Base):
@@ -69,6 +108,11 @@ class Staff(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(128), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    # On shift: counted for estimated waits, offered as a target for transfers.
+    on_shift: Mapped[bool] = mapped_column(Boolean, default=False)
+    shift_changed_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
+    # The room a therapist signed in to: where their calls send the customer.
+    room: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class StaffSession(Base):
@@ -99,14 +143,20 @@ class Device(Base):
     signed_in_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", name="fk_devices_signed_in_staff"), default=None
     )
+    # A room box's room (its name when none is set).
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", name="fk_devices_room"), default=None)
 
 
 class Transaction(Base):
     __tablename__ = "transactions"
     __table_args__ = (
         UniqueConstraint("business_day", "code", name="uq_transactions_day_code"),
-        # Serves the claim query: WHERE status = ? ORDER BY queue_key, id LIMIT 1 FOR UPDATE SKIP LOCKED.
+        UniqueConstraint("public_id", name="uq_transactions_public_id"),
+        # Serves the cashier's claim: WHERE status = ? ORDER BY queue_key, id LIMIT 1 FOR UPDATE SKIP LOCKED.
         Index("ix_transactions_queue", "status", "queue_key", "id"),
+        # Serves the therapist's claim, priority first (docs/PROTOCOL.md shows MariaDB's plan):
+        # WHERE status = 'pending_therapist' ORDER BY priority DESC, queue_key, id … SKIP LOCKED.
+        Index("ix_transactions_call", "status", text("priority DESC"), "queue_key", "id"),
         CheckConstraint(_in("status", [s.value for s in TxnStatus]), name="ck_transactions_status"),
         CheckConstraint("total_cents >= 0", name="ck_transactions_total"),
     )
@@ -137,6 +187,14 @@ class Transaction(Base):
     cashier_claimed_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     paid_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
+    # Called and did not come (recallable for a while); why it was cancelled.
+    no_show_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Called before everyone without it (an arrived appointment, a VIP), FIFO among themselves.
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The ticket's unguessable id: the phone page /t/<public_id> and the kiosk's proof of a ticket.
+    public_id: Mapped[str | None] = mapped_column(String(24), default=None)
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -146,6 +204,9 @@ class TransactionItem(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="ck_items_quantity"),
         CheckConstraint("unit_price_cents >= 0", name="ck_items_price"),
+        # The therapist's claim asks of each candidate "an item outside my skills?": answered from
+        # this index alone, per transaction (docs/PROTOCOL.md shows the plan).
+        Index("ix_transaction_items_skills", "transaction_id", "service_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

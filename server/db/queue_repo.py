@@ -54,6 +54,11 @@ class TxnRecord:
     cashier_desk: str | None
     room: str | None
     created_by_device_id: int | None
+    service_started_at: datetime | None
+    priority: bool
+    priority_reason: str | None
+    cancel_reason: str | None
+    public_id: str | None
 
 
 def _record(session: Session, query: Any) -> TxnRecord | None:
@@ -69,6 +74,36 @@ def claim_oldest(session: Session, status: TxnStatus) -> TxnRecord | None:
     so the plain oldest row is ours alone.
     """
     query = select(TXN).where(TXN.c.status == status.value).order_by(TXN.c.queue_key, TXN.c.id).limit(1)
+    if _is_mysql(session):
+        query = query.with_for_update(skip_locked=True)
+    return _record(session, query)
+
+
+def claim_next_for_therapist(session: Session, skills: frozenset[int] | None) -> TxnRecord | None:
+    """Lock and return the customer a therapist calls next: priority first, then first come first
+    served, among those all of whose services are in `skills` (None: able to do everything).
+
+    MariaDB: … WHERE status = 'pending_therapist' [AND NOT EXISTS (an item outside the skills)]
+    ORDER BY priority DESC, queue_key, id LIMIT 1 FOR UPDATE SKIP LOCKED, over
+    ix_transactions_call (docs/PROTOCOL.md shows the plan). The subquery reads items without
+    locking them: only the transaction's row is claimed.
+    """
+    query = select(TXN).where(TXN.c.status == TxnStatus.PENDING_THERAPIST.value)
+    if skills is not None:
+        outside = select(ITEM.c.id).where(ITEM.c.transaction_id == TXN.c.id)
+        if skills:
+            outside = outside.where(ITEM.c.service_id.not_in(sorted(skills)))
+        query = query.where(~outside.exists())
+    query = query.order_by(TXN.c.priority.desc(), TXN.c.queue_key, TXN.c.id).limit(1)
+    if _is_mysql(session):
+        query = query.with_for_update(skip_locked=True)
+    return _record(session, query)
+
+
+def lock_waiting(session: Session, transaction_id: int) -> TxnRecord | None:
+    """One waiting customer, locked like a claim (SKIP LOCKED): None if it is not waiting or
+    another claim holds it this instant."""
+    query = select(TXN).where(TXN.c.id == transaction_id, TXN.c.status == TxnStatus.PENDING_THERAPIST.value)
     if _is_mysql(session):
         query = query.with_for_update(skip_locked=True)
     return _record(session, query)
@@ -113,6 +148,28 @@ def save(session: Session, txn: TxnRecord) -> None:
 
 def add_item(session: Session, values: dict[str, Any]) -> None:
     session.execute(insert(ITEM).values(**values))
+
+
+def remove_item(session: Session, transaction_id: int, item_id: int) -> Any | None:
+    """Delete one item of a transaction (its row lock is held); the row as it was, or None."""
+    row = session.execute(select(ITEM).where(ITEM.c.id == item_id, ITEM.c.transaction_id == transaction_id)).first()
+    if row is not None:
+        session.execute(ITEM.delete().where(ITEM.c.id == item_id))
+    return row
+
+
+def item_services(session: Session, ids: list[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """(service_id, quantity) of each transaction's items: what the estimates need of them."""
+    found: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
+    if ids:
+        rows = session.execute(
+            select(ITEM.c.transaction_id, ITEM.c.service_id, ITEM.c.quantity)
+            .where(ITEM.c.transaction_id.in_(ids))
+            .order_by(ITEM.c.id)
+        )
+        for txn_id, service_id, quantity in rows:
+            found[txn_id].append((service_id, quantity))
+    return {i: tuple(v) for i, v in found.items()}
 
 
 def next_ticket_number(session: Session, business_day: date) -> int:
@@ -187,17 +244,19 @@ def in_statuses(session: Session, statuses: list[TxnStatus]) -> list[Transaction
     )
 
 
-def waiting_ahead(session: Session, status: TxnStatus, queue_key: datetime, txn_id: int) -> list[int]:
-    """Minutes of each transaction ahead of (queue_key, txn_id) in `status`, in queue order."""
-    rows = session.execute(
-        select(Transaction.total_minutes)
-        .where(
-            Transaction.status == status.value,
-            (Transaction.queue_key < queue_key) | ((Transaction.queue_key == queue_key) & (Transaction.id < txn_id)),
+def no_shows_since(session: Session, cutoff: datetime) -> list[Transaction]:
+    """No-shows still recallable (since `cutoff`), the latest first."""
+    return list(
+        session.scalars(
+            select(Transaction)
+            .where(Transaction.status == TxnStatus.NO_SHOW.value, Transaction.no_show_at >= cutoff)
+            .order_by(Transaction.no_show_at.desc())
         )
-        .order_by(Transaction.queue_key, Transaction.id)
     )
-    return [int(m) for (m,) in rows]
+
+
+def by_public_id(session: Session, public_id: str) -> Transaction | None:
+    return session.scalars(select(Transaction).where(Transaction.public_id == public_id)).first()
 
 
 def active_therapist_count(session: Session) -> int:

@@ -19,6 +19,7 @@ class PrincipalKind(StrEnum):
 class StaffRole(StrEnum):
     THERAPIST = "therapist"
     CASHIER = "cashier"
+    DESK = "desk"  # the front desk: corrects the queue, takes no payments
     ADMIN = "admin"
 
 
@@ -42,6 +43,9 @@ class Capability(StrEnum):
     CASHIER = "cashier"  # claim for payment, look up, pay, release
     CANCEL = "cancel"  # cancel any waiting or claimed transaction (front desk)
     CANCEL_OWN = "cancel_own"  # cancel a transaction this device created, while it waits
+    # The front desk's corrections: no-show and recall, give back, transfer, pick out of order,
+    # remove an item, undo a start or a finish, priority, shifts of others.
+    FRONT_DESK = "front_desk"
     VIEW_STAFF = "view_staff"  # full customer names and items
     VIEW_PUBLIC = "view_public"  # codes and first names only
     REPORT_HEALTH = "report_health"  # appliance heartbeats
@@ -51,12 +55,18 @@ C = Capability
 K = PrincipalKind
 CAPABILITIES: dict[tuple[PrincipalKind, Role], frozenset[Capability]] = {
     (K.STAFF, StaffRole.THERAPIST): frozenset({C.THERAPIST, C.VIEW_STAFF, C.VIEW_PUBLIC}),
-    (K.STAFF, StaffRole.CASHIER): frozenset({C.CASHIER, C.CANCEL, C.VIEW_STAFF, C.VIEW_PUBLIC}),
+    # In a small spa the till is the front desk: a cashier has the desk's powers too.
+    (K.STAFF, StaffRole.CASHIER): frozenset({C.CASHIER, C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC}),
+    (K.STAFF, StaffRole.DESK): frozenset({C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC}),
     (K.STAFF, StaffRole.ADMIN): frozenset(Capability),
     (K.DEVICE, DeviceRole.KIOSK): frozenset({C.ORDER, C.CANCEL_OWN, C.VIEW_PUBLIC, C.REPORT_HEALTH}),
     (K.DEVICE, DeviceRole.ROOM): frozenset({C.THERAPIST, C.VIEW_STAFF, C.VIEW_PUBLIC, C.REPORT_HEALTH}),
-    (K.DEVICE, DeviceRole.CASHIER): frozenset({C.CASHIER, C.CANCEL, C.VIEW_STAFF, C.VIEW_PUBLIC, C.REPORT_HEALTH}),
+    (K.DEVICE, DeviceRole.CASHIER): frozenset(
+        {C.CASHIER, C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC, C.REPORT_HEALTH}
+    ),
     (K.DEVICE, DeviceRole.LOBBY): frozenset({C.VIEW_PUBLIC, C.REPORT_HEALTH}),
+    # The server itself (releasing a vanished holder's claim, reading the queue it broadcasts).
+    (K.SYSTEM, SystemRole.SYSTEM): frozenset(Capability),
 }
 
 

@@ -15,6 +15,9 @@ class TxnStatus(StrEnum):
     PAYING = "paying"
     PAID = "paid"
     CANCELLED = "cancelled"
+    # Called and did not come: out of the queue, but the front desk may recall them to their
+    # original place for a while (docs/PROTOCOL.md, front desk).
+    NO_SHOW = "no_show"
 
 
 class Command(StrEnum):
@@ -28,6 +31,13 @@ class Command(StrEnum):
     # A claim given back (by its holder, or by the server after the holder vanished)
     # returns the transaction to its queue at its original place.
     RELEASE = "release"
+    NO_SHOW = "no_show"
+    RECALL = "recall"
+    TRANSFER = "transfer"
+    REMOVE_ITEM = "remove_item"
+    UNDO_START = "undo_start"
+    UNDO_FINISH = "undo_finish"
+    SET_PRIORITY = "set_priority"
 
 
 S = TxnStatus
@@ -45,6 +55,17 @@ _MOVES: dict[tuple[TxnStatus, Command], TxnStatus] = {
     (S.AWAITING_PAYMENT, Command.PAY): S.PAID,
     (S.PAYING, Command.PAY): S.PAID,
     (S.PAYING, Command.RELEASE): S.AWAITING_PAYMENT,
+    # The front desk's corrections (and a therapist's, on their own customer).
+    (S.PENDING_THERAPIST, Command.SET_PRIORITY): S.PENDING_THERAPIST,
+    (S.THERAPIST_CONFIRMED, Command.NO_SHOW): S.NO_SHOW,
+    (S.NO_SHOW, Command.RECALL): S.PENDING_THERAPIST,
+    (S.NO_SHOW, Command.CANCEL): S.CANCELLED,
+    (S.THERAPIST_CONFIRMED, Command.TRANSFER): S.THERAPIST_CONFIRMED,
+    (S.THERAPIST_CONFIRMED, Command.REMOVE_ITEM): S.THERAPIST_CONFIRMED,
+    (S.IN_SERVICE, Command.REMOVE_ITEM): S.IN_SERVICE,
+    (S.AWAITING_PAYMENT, Command.REMOVE_ITEM): S.AWAITING_PAYMENT,
+    (S.IN_SERVICE, Command.UNDO_START): S.THERAPIST_CONFIRMED,
+    (S.AWAITING_PAYMENT, Command.UNDO_FINISH): S.IN_SERVICE,
 }
 
 # The moment each status was reached is kept in a column of its own.
@@ -56,6 +77,7 @@ REACHED_AT: dict[TxnStatus, str] = {
     S.PAYING: "cashier_claimed_at",
     S.PAID: "paid_at",
     S.CANCELLED: "cancelled_at",
+    S.NO_SHOW: "no_show_at",
 }
 
 WAITING_FOR_THERAPIST = S.PENDING_THERAPIST
@@ -64,7 +86,8 @@ CLAIMED = frozenset({S.THERAPIST_CONFIRMED, S.PAYING})
 WITH_THERAPIST = frozenset({S.THERAPIST_CONFIRMED, S.IN_SERVICE})
 # In the queue's live view, in the order a snapshot lists them.
 LIVE = (S.PENDING_THERAPIST, S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING)
-TERMINAL = frozenset({S.PAID, S.CANCELLED})
+# Out of the live queue: paid, cancelled, or a no-show (recallable for a while, from the desk).
+TERMINAL = frozenset({S.PAID, S.CANCELLED, S.NO_SHOW})
 
 
 def next_status(status: TxnStatus, command: Command) -> TxnStatus:

@@ -13,10 +13,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ..domain.queue_view import Entry, QueueMirror
+from ..domain.estimates import Therapist, can_serve
+from ..domain.queue_view import Entry, QueueMirror, Roster
 from ..domain.status import TxnStatus
 from ..service.changes import Change
 from ..service.outbound import CASHIER_ROOM, MONITOR_ROOM, THERAPIST_ROOM, txn_room
@@ -27,6 +28,12 @@ ESTIMATES_IN_BROADCAST = 50  # the lobby TV shows a few dozen codes at most
 # Customers further back learn of their new place at most this often: one pass over the whole
 # queue per interval instead of one per change.
 POSITION_PUSH_INTERVAL_S = 0.5
+# Who is on shift, their skills and the services' average durations are read again (three small
+# queries) when older than this as a change is emitted: a shift changed through another process,
+# the office or the command line counts within it.
+ROSTER_REFRESH_S = 0.5
+ROSTER_EVENT = "roster_updated"
+INTAKE_REFRESH_S = 2.0
 
 
 class Emitter(Protocol):
@@ -44,12 +51,17 @@ def parse_iso(value: str | None) -> datetime | None:
 
 
 def entry_of(view: dict[str, Any]) -> Entry:
+    """A mirror entry from a staff view (priority, services, therapist known) or a public one."""
+    therapist = view.get("therapist")
     return Entry(
         id=view["id"],
         status=TxnStatus(view["status"]),
         queue_since=view["queue_since"],
         total_minutes=view["total_minutes"],
         service_started_at=parse_iso(view.get("service_started_at")),
+        priority=bool(view.get("priority", False)),
+        services=tuple((i["service_id"], i["quantity"]) for i in view.get("items", ())),
+        therapist_id=therapist["id"] if therapist else None,
     )
 
 
@@ -61,6 +73,8 @@ class Broadcaster:
         emitter: Emitter,
         load_snapshot: Callable[[], dict[str, Any]],
         *,
+        load_roster: Callable[[], Roster] | None = None,
+        intake: Callable[[datetime, int | None], dict[str, Any]] | None = None,
         queue_size: int = 10_000,
         reorder_wait_s: float = 0.25,
         position_push_limit: int = 50,
@@ -68,6 +82,11 @@ class Broadcaster:
     ) -> None:
         self._emitter = emitter
         self._load_snapshot = load_snapshot
+        self._load_roster = load_roster
+        self._intake = intake
+        self._roster_loaded_at = 0.0
+        self._roster_view: dict[str, Any] | None = None
+        self._intake_cache: tuple[float, dict[str, Any]] | None = None
         self._queue: queue.Queue[Change] = queue.Queue(maxsize=queue_size)
         self._reorder_wait_s = reorder_wait_s
         self._position_push_limit = position_push_limit
@@ -98,6 +117,12 @@ class Broadcaster:
     def backlog(self) -> int:
         return self._queue.qsize()
 
+    def roster_changed(self, view: dict[str, Any]) -> None:
+        """Someone went on or off shift, or to another room (never blocks): the staff screens are
+        told, and estimates count the new roster."""
+        self._roster_view = view
+        self._roster_loaded_at = 0.0
+
     # ---- the emitting thread ----------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
@@ -113,6 +138,11 @@ class Broadcaster:
     def _step(self) -> None:
         if self._needs_resync:
             self._resync()
+        if self._roster_view is not None:
+            view, self._roster_view = self._roster_view, None
+            self._emitter.emit(ROSTER_EVENT, view, to=THERAPIST_ROOM)
+            self._emitter.emit(ROSTER_EVENT, view, to=CASHIER_ROOM)
+        self._refresh_roster()
         timeout = self._reorder_wait_s / 2 if self._held else 0.5
         if self._positions_dirty:
             timeout = min(timeout, POSITION_PUSH_INTERVAL_S / 2)
@@ -151,21 +181,44 @@ class Broadcaster:
         if emitted_any:
             self._positions_dirty = True
 
+    def _refresh_roster(self) -> None:
+        # With nobody on shift every estimate is "unknown": worth asking again before each change
+        # (the day's first therapist may have signed on through another process a moment ago).
+        stale = time.monotonic() - self._roster_loaded_at >= ROSTER_REFRESH_S or not self._mirror.roster.on_shift
+        if self._load_roster is not None and stale:
+            self._mirror.roster = self._load_roster()
+            self._roster_loaded_at = time.monotonic()
+            self._positions_dirty = True
+
     def _emit_change(self, change: Change) -> None:
-        self._mirror.apply(entry_of(change.public_view))
-        staff = {"version": change.version, "reason": change.reason, "transaction": change.staff_view}
+        self._refresh_roster()
+        entry = entry_of(change.staff_view)
+        self._mirror.apply(entry)
+        transaction = change.staff_view
+        if entry.status is TxnStatus.PENDING_THERAPIST:
+            able = any(can_serve(t.skills, entry.services) for t in self._mirror.roster.on_shift)
+            transaction = {**transaction, "unservable": not able}
+        staff = {"version": change.version, "reason": change.reason, "transaction": transaction}
         self._emitter.emit("therapist_queue_updated", staff, to=THERAPIST_ROOM)
         self._emitter.emit("cashier_queue_updated", staff, to=CASHIER_ROOM)
+        now = self._clock()
         estimates = [
-            {"id": e.id, "position": e.position, "estimated_wait_min": e.estimated_wait_min}
-            for e in self._mirror.estimates(self._clock(), ESTIMATES_IN_BROADCAST)
+            {
+                "id": e.id,
+                "position": e.position,
+                "estimated_wait_min": e.estimated_wait_min,
+                "estimated_call_at": call_at(now, e.estimated_wait_min),
+            }
+            for e in self._mirror.estimates(now, ESTIMATES_IN_BROADCAST)
         ]
-        public = {
+        public: dict[str, Any] = {
             "version": change.version,
             "reason": change.reason,
             "transaction": change.public_view,
             "estimates": estimates,
         }
+        if self._intake is not None:
+            public["intake"] = self._intake_now(now)
         self._emitter.emit("monitor_updated", public, to=MONITOR_ROOM)
         position = next((e for e in estimates if e["id"] == change.transaction_id), None)
         self._emitter.emit(
@@ -180,6 +233,15 @@ class Broadcaster:
         self.emitted += 1
         logger.debug("emitted version %d (%s)", change.version, change.reason)
 
+    def _intake_now(self, now: datetime) -> dict[str, Any]:
+        """Whether the kiosk takes newcomers: the newcomer's quote walks the whole queue, so it is
+        worked out at most every INTAKE_REFRESH_S, not for every change."""
+        assert self._intake is not None
+        cached = self._intake_cache
+        if cached is None or time.monotonic() - cached[0] >= INTAKE_REFRESH_S:
+            cached = self._intake_cache = (time.monotonic(), self._intake(now, self._mirror.newcomer_wait(now)))
+        return cached[1]
+
     def _push_positions(self) -> None:
         """Customers further back moved up: tell the kiosks that show them."""
         self._positions_dirty = False
@@ -189,14 +251,14 @@ class Broadcaster:
         for stale in [i for i in self._sent_positions if i not in waiting]:
             del self._sent_positions[stale]
         for e in estimates:
-            now = (e.position, e.estimated_wait_min)
-            if self._sent_positions.get(e.id) == now:
+            place = (e.position, e.estimated_wait_min)
+            if self._sent_positions.get(e.id) == place:
                 continue
             room = txn_room(e.id)
             members = self._emitter.has_members(room)
             if members is False or (members is None and e.position > self._position_push_limit):
                 continue
-            self._sent_positions[e.id] = now
+            self._sent_positions[e.id] = place
             self._emitter.emit(
                 "customer_txn_update",
                 {
@@ -205,6 +267,7 @@ class Broadcaster:
                     "status": TxnStatus.PENDING_THERAPIST.value,
                     "position": e.position,
                     "estimated_wait_min": e.estimated_wait_min,
+                    "estimated_call_at": call_at(self._clock(), e.estimated_wait_min),
                 },
                 to=room,
             )
@@ -212,13 +275,26 @@ class Broadcaster:
     def _resync(self) -> None:
         snapshot = self._load_snapshot()
         views = snapshot["waiting"] + snapshot["with_therapist"] + snapshot["awaiting_payment"] + snapshot["paying"]
-        self._mirror.reset([entry_of(v) for v in views], snapshot["therapists_on_duty"])
+        if self._load_roster is not None:
+            roster = self._load_roster()
+            self._roster_loaded_at = time.monotonic()
+        else:  # a snapshot only: that many therapists, each able to do everything
+            roster = Roster(tuple(Therapist(-i, None) for i in range(1, snapshot["therapists_on_duty"] + 1)))
+        self._mirror.reset([entry_of(v) for v in views], roster)
         version = int(snapshot["version"])
         # Changes already reflected in the snapshot are still emitted (screens need them), but
         # nothing older than the snapshot is waited for.
         self._last_version = version if self._last_version is None else max(self._last_version, version)
         self._needs_resync = False
         self.resyncs += 1
+
+
+def call_at(now: datetime, wait_min: int | None) -> str | None:
+    """When a customer quoted `wait_min` is likely called: UTC, ISO with a Z (views.iso's form)."""
+    if wait_min is None:
+        return None
+    moment = now.replace(tzinfo=UTC) + timedelta(minutes=wait_min)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def customer_update(version: int, view: dict[str, Any], position: dict[str, Any] | None) -> dict[str, Any]:
@@ -233,4 +309,5 @@ def customer_update(version: int, view: dict[str, Any], position: dict[str, Any]
         "cashier_desk": view["cashier_desk"],
         "position": position["position"] if position else None,
         "estimated_wait_min": position["estimated_wait_min"] if position else None,
+        "estimated_call_at": position.get("estimated_call_at") if position else None,
     }

@@ -13,12 +13,12 @@ import json
 from importlib.metadata import version
 from typing import Any
 
-from common.wire import ERROR_MEANINGS, RETRY_CLASS, ErrorCode, Limits, PaymentMethod
+from common.wire import ERROR_MEANINGS, RETRY_CLASS, CancelReason, ErrorCode, Limits, PaymentMethod, PriorityReason
 
 from ..domain.actors import DeviceRole, StaffRole
 from ..domain.moves import Move
 from ..domain.status import REACHED_AT, TxnStatus
-from .schema import DRAFT, PAYLOADS
+from .schema import DRAFT, FRONT_DESK_EVENTS, PAYLOADS
 
 JSON = dict[str, Any]
 SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
@@ -66,7 +66,10 @@ CODE = {"type": "string", "pattern": r"^[A-Z]{1,3}-[0-9]{3}$", "description": "A
 STATUS = enum([s.value for s in TxnStatus])
 VERSION = {"type": "integer", "minimum": 0, "description": "the queue version; +1 for every committed change"}
 # The `reason` of a queue change: the literals the service passes with each change.
-REASONS = "created claimed started service_added finished cashier_claimed paid released cancelled".split()
+REASONS = (
+    "created claimed started service_added finished cashier_claimed paid released cancelled "
+    "no_show recalled transferred item_removed start_undone finish_undone priority_set priority_cleared"
+).split()
 APPLIANCE_STATES = ["ok", "degraded", "silent", "never_seen"]  # server/service/appliances.py
 OK = {"ok": {"const": True}}
 REPLAYED = {"replayed": {"const": True, "description": "a repeated idempotency_key: the first result again"}}
@@ -117,10 +120,32 @@ STAFF_OPTIONAL: JSON = {
         "description": "the moves the domain allows now, so screens do not re-encode the statuses",
     },
     "queue_place": {"type": "string", "description": "an opaque sort key: the queue's order (FIFO)"},
+    "priority": {"type": "boolean", "description": "called before everyone without it (FIFO among themselves)"},
+    "priority_reason": nullable(enum([r.value for r in PriorityReason])),
+    "cancel_reason": nullable(enum([r.value for r in CancelReason])),
+    "unservable": {
+        "type": "boolean",
+        "description": "waiting, and nobody on shift can do all of its services (broadcasts and snapshots)",
+    },
+    "recall_until": {**TIME, "description": "a no-show: the front desk may recall them until then"},
 }
 STAFF_VIEW = obj(STAFF_FIELDS, STAFF_OPTIONAL, "Staff view: the public view plus the customer, people and items")
-PLACE = {"position": {"type": "integer", "minimum": 1}, "estimated_wait_min": COUNT}
-WAITING = {"anyOf": [obj({**STAFF_FIELDS, **PLACE}, STAFF_OPTIONAL), obj({**PUBLIC_FIELDS, **PLACE})]}
+WAIT = {
+    **nullable(COUNT),
+    "description": "minutes, rounded up; null: nobody on shift can do all of this customer's services",
+}
+CALL_AT = {
+    **nullable(TIME),
+    "description": "when the customer is likely called (screens show it as a time of day, 'about 14:40')",
+}
+PLACE = {"position": {"type": "integer", "minimum": 1}, "estimated_wait_min": WAIT}
+PLACE_OPTIONAL = {"estimated_call_at": CALL_AT}
+WAITING = {
+    "anyOf": [
+        obj({**STAFF_FIELDS, **PLACE}, {**STAFF_OPTIONAL, **PLACE_OPTIONAL}),
+        obj({**PUBLIC_FIELDS, **PLACE}, PLACE_OPTIONAL),
+    ]
+}
 ANY_VIEW = {"anyOf": [STAFF_VIEW, PUBLIC_VIEW], "description": "a staff view for staff callers, else a public view"}
 CUSTOMER_VIEW = obj(
     {
@@ -132,8 +157,9 @@ CUSTOMER_VIEW = obj(
         "room": nullable(STRING),
         "cashier_desk": nullable(STRING),
         "position": nullable(PLACE["position"]),
-        "estimated_wait_min": nullable(COUNT),
-    }
+        "estimated_wait_min": WAIT,
+    },
+    PLACE_OPTIONAL,
 )
 POSITION_UPDATE = obj(
     {
@@ -141,10 +167,38 @@ POSITION_UPDATE = obj(
         "transaction_id": ID,
         "status": STATUS,
         "position": PLACE["position"],
-        "estimated_wait_min": COUNT,
+        "estimated_wait_min": WAIT,
     },
+    PLACE_OPTIONAL,
     description="customers ahead moved (at most every 0.5 s)",
 )
+INTAKE = obj(
+    {
+        "state": enum(["open", "closed", "last_entry_passed", "full"]),
+        "opens_at": nullable(TIME),
+        "closes_at": nullable(TIME),
+        "last_entry_at": nullable(TIME),
+        "estimated_wait_min": WAIT,
+        "max_wait_min": nullable(COUNT),
+    },
+    description="whether the kiosk takes a new customer now (queue_closed, queue_full otherwise), and the wait "
+    "it would quote",
+)
+ROSTER = {
+    "therapists": array(
+        obj(
+            {
+                "id": ID,
+                "name": STRING,
+                "on_shift": BOOL,
+                "room": nullable(STRING),
+                "skills": array(ID),
+                "with": {**array(CODE), "description": "the codes of the customers they have now"},
+            }
+        )
+    ),
+    "rooms": array(obj({"id": ID, "name": STRING})),
+}
 STAFF_MEMBER = obj({"id": ID, "name": STRING, "role": enum([r.value for r in StaffRole])})
 RECEIPT = obj(
     {
@@ -227,7 +281,14 @@ ACKS: dict[str, JSON] = {
             "code": CODE,
             "status": STATUS,
             "position": PLACE["position"],
-            "estimated_wait_min": COUNT,
+            "estimated_wait_min": WAIT,
+            "estimated_call_at": CALL_AT,
+            "public_id": {
+                "type": "string",
+                "pattern": Limits.PUBLIC_ID,
+                "description": "the ticket's id: its phone page, and the kiosk's proof for cancelling",
+            },
+            "ticket_path": {"type": "string", "description": "/t/<public_id>: the phone page (the QR code's target)"},
             "total": MONEY,
             "items": array(obj({"service_id": ID, "name": STRING, "quantity": {"type": "integer", "minimum": 1}})),
         }
@@ -249,12 +310,14 @@ ACKS: dict[str, JSON] = {
             **OK,
             "version": VERSION,
             "server_time": TIME,
-            "therapists_on_duty": {"type": "integer", "minimum": 1},
-            "waiting": array(WAITING),
+            "therapists_on_duty": {"type": "integer", "minimum": 0, "description": "therapists on shift"},
+            "waiting": {**array(WAITING), "description": "in call order: priority first, then first come"},
             "with_therapist": array(ANY_VIEW),
             "awaiting_payment": array(ANY_VIEW),
             "paying": array(ANY_VIEW),
-        }
+            "intake": INTAKE,
+        },
+        {"no_shows": {**array(STAFF_VIEW), "description": "staff only: no-shows the front desk may still recall"}},
     ),
     "get_transaction": obj({**OK, "transaction": ANY_VIEW}),
     "service_catalog": obj({**OK, "services": array(SERVICE)}),
@@ -271,6 +334,14 @@ ACKS: dict[str, JSON] = {
     "desk_sign_out": obj({**OK, "signed_out": {"type": "boolean", "description": "someone was signed in"}}),
     "device_activity": EMPTY_ACK,
     "appliances_snapshot": obj({**OK, "appliances": array(APPLIANCE)}),
+    **{event: TRANSACTION_ACK for event in FRONT_DESK_EVENTS},
+    **{
+        event: obj({**OK, "staff_id": ID, "on_shift": BOOL, "changed": BOOL, **ROSTER})
+        for event in ("shift_start", "shift_end")
+    },
+    "therapist_choose_room": obj({**OK, "staff_id": ID, "room": nullable(STRING), **ROSTER}),
+    "staff_roster": obj({**OK, **ROSTER}),
+    "room_list": obj({**OK, "rooms": ROSTER["rooms"]}),
 }
 
 
@@ -296,8 +367,9 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
                 "version": VERSION,
                 "reason": enum(REASONS),
                 "transaction": PUBLIC_VIEW,
-                "estimates": array(obj({"id": ID, **PLACE}), 50),
-            }
+                "estimates": array(obj({"id": ID, **PLACE}, PLACE_OPTIONAL), 50),
+            },
+            {"intake": INTAKE},
         ),
     ),
     "customer_txn_update": ("room txn_<id>", {"anyOf": [CUSTOMER_VIEW, POSITION_UPDATE]}),
@@ -320,6 +392,10 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
         obj({"code": enum([c.value for c in ErrorCode]), "message": STRING}),
     ),
     "customer_selection_received": ("the ordering kiosk's connection", obj({"transaction_id": ID})),
+    "roster_updated": (
+        "rooms therapist_queue and cashier_queue: a therapist went on or off shift, or to another room",
+        obj(ROSTER),
+    ),
     "cashier_lookup_result": (
         "the till's connections, when its appliance looked a code up",
         {"oneOf": [ACKS["cashier_lookup"], ERROR]},
@@ -345,7 +421,8 @@ SUMMARIES: dict[str, str] = {
     "cashier_lookup": "cashier: a code typed or scanned at the till; claimed when it waits to pay",
     "cashier_pay": "cashier: take the payment; the receipt prints at the till",
     "cashier_release": "cashier: put a payment back in the cashier queue at its place",
-    "cancel_transaction": "cashier, admin; a kiosk for its own waiting customers",
+    "cancel_transaction": "front desk (cashier, desk, admin): waiting, claimed or no-show; a therapist: their own "
+    "claim; a kiosk: its own waiting customer, with the ticket",
     "queue_snapshot": "anyone: the whole live queue at one version",
     "get_transaction": "anyone: one transaction (staff or public view)",
     "service_catalog": "anyone: the active services",
@@ -361,6 +438,20 @@ SUMMARIES: dict[str, str] = {
     "desk_sign_out": "till, room box: sign the desk out",
     "device_activity": "devices: someone touched the device",
     "appliances_snapshot": "anyone: every appliance's state",
+    "front_desk_no_show": "front desk; a therapist on their own claim: a called customer who did not come",
+    "front_desk_recall": "front desk: a no-show back to their original place (within the recall window)",
+    "front_desk_give_back": "front desk; a therapist on their own claim: an unstarted claim back to its place",
+    "front_desk_undo_start": "front desk; a therapist on their own customer: in_service → therapist_confirmed",
+    "front_desk_undo_finish": "front desk; a therapist on their own customer: awaiting_payment → in_service",
+    "front_desk_transfer": "front desk; a therapist on their own claim: hand a claimed customer to another therapist",
+    "front_desk_assign": "front desk (for a therapist), a therapist (for themselves): pick a waiting customer",
+    "front_desk_remove_item": "front desk; a therapist on their own customer: remove an item before payment",
+    "front_desk_priority": "front desk: priority on or off for a waiting customer",
+    "shift_start": "a therapist (themselves), the front desk (anyone): on shift",
+    "shift_end": "a therapist (themselves), the front desk (anyone): off shift",
+    "therapist_choose_room": "a therapist: the room their calls send customers to",
+    "staff_roster": "staff: the therapists (on shift, room, skills, whom they have) and the rooms",
+    "room_list": "anyone: the spa's rooms",
 }
 
 INFO = """The Socket.IO protocol of the spa queue server (docs/PROTOCOL.md explains it).

@@ -12,6 +12,7 @@ from ..db.engine import Database
 from ..domain.actors import Capability
 from ..service import appliances, commands, desks, printing
 from ..service.catalog import list_services
+from ..service.front_desk import FrontDesk
 from ..service.outbound import (
     CASHIER_ROOM,
     MONITOR_ROOM,
@@ -21,6 +22,7 @@ from ..service.outbound import (
     txn_room,
 )
 from ..service.queue import QueueService
+from ..service.roster import RosterService
 from . import schema
 from .broadcaster import customer_update
 from .dispatcher import Call, EventSpec
@@ -36,11 +38,14 @@ class Services:
     queue: QueueService
     outbound: Outbound
     appliance_silent_after_s: float
+    desk: FrontDesk
+    roster: RosterService
 
 
 def event_table(sv: Services) -> dict[str, EventSpec]:
-    q = sv.queue
+    q, d, r = sv.queue, sv.desk, sv.roster
     uc = _UseCases(sv)
+    desk_or_own = (C.FRONT_DESK, C.THERAPIST)
 
     def txn_action(token_field: str | None) -> Callable[[object], commands.TxnAction]:
         return lambda payload: schema.parse_txn_action(payload, token_field)
@@ -60,17 +65,17 @@ def event_table(sv: Services) -> dict[str, EventSpec]:
         ),
         "cashier_pay": EventSpec(schema.parse_pay, (C.CASHIER,), _as(q.pay), after=uc.after_pay),
         "cashier_release": EventSpec(txn_action("cashier_token"), (C.CASHIER,), _as(q.release_by_cashier)),
-        "cancel_transaction": EventSpec(txn_action(None), (C.CANCEL, C.CANCEL_OWN), _as(q.cancel)),
+        "cancel_transaction": EventSpec(
+            schema.parse("cancel_transaction"), (C.CANCEL, C.CANCEL_OWN, C.THERAPIST), _as(q.cancel)
+        ),
         "queue_snapshot": EventSpec(schema.parse_empty, (C.VIEW_PUBLIC,), lambda call, _: q.snapshot(call.principal)),
         "get_transaction": EventSpec(schema.parse_txn_ref, (C.VIEW_PUBLIC,), uc.get_transaction),
         "service_catalog": EventSpec(schema.parse_empty, (C.VIEW_PUBLIC,), uc.catalog),
-        "therapist_subscribe": EventSpec(schema.parse_empty, (C.THERAPIST,), uc.subscribe(THERAPIST_ROOM)),
-        "cashier_subscribe": EventSpec(schema.parse_empty, (C.CASHIER,), uc.subscribe(CASHIER_ROOM)),
+        "therapist_subscribe": EventSpec(schema.parse_empty, (C.THERAPIST, C.FRONT_DESK), uc.subscribe(THERAPIST_ROOM)),
+        "cashier_subscribe": EventSpec(schema.parse_empty, (C.CASHIER, C.FRONT_DESK), uc.subscribe(CASHIER_ROOM)),
         "monitor_subscribe": EventSpec(schema.parse_empty, (C.VIEW_PUBLIC,), uc.subscribe(MONITOR_ROOM)),
         "customer_subscribe": EventSpec(schema.parse_txn_ref, (C.ORDER, C.VIEW_STAFF), uc.customer_subscribe),
-        "appliance_heartbeat": EventSpec(
-            schema.parse_heartbeat, (C.REPORT_HEALTH,), uc.heartbeat, devices_only=True
-        ),
+        "appliance_heartbeat": EventSpec(schema.parse_heartbeat, (C.REPORT_HEALTH,), uc.heartbeat, devices_only=True),
         "receipt_reprint": EventSpec(schema.parse_txn_ref, (C.CASHIER,), uc.reprint),
         "receipt_status": EventSpec(schema.parse_print_status, (C.CASHIER,), uc.receipt_status, devices_only=True),
         "print_jobs_pending": EventSpec(schema.parse_empty, (C.CASHIER,), uc.pending_jobs, devices_only=True),
@@ -78,6 +83,27 @@ def event_table(sv: Services) -> dict[str, EventSpec]:
         "desk_sign_out": EventSpec(schema.parse_empty, (C.CASHIER, C.THERAPIST), uc.desk_sign_out),
         "device_activity": EventSpec(schema.parse_empty, (C.REPORT_HEALTH,), uc.device_activity, devices_only=True),
         "appliances_snapshot": EventSpec(schema.parse_empty, (C.VIEW_PUBLIC,), uc.appliances),
+        # The front desk's corrections (a therapist's too, on their own customer): docs/PROTOCOL.md.
+        "front_desk_no_show": EventSpec(schema.parse("front_desk_no_show"), desk_or_own, _as(d.no_show)),
+        "front_desk_recall": EventSpec(schema.parse("front_desk_recall"), (C.FRONT_DESK,), _as(d.recall)),
+        "front_desk_give_back": EventSpec(schema.parse("front_desk_give_back"), desk_or_own, _as(d.give_back)),
+        "front_desk_undo_start": EventSpec(schema.parse("front_desk_undo_start"), desk_or_own, _as(d.undo_start)),
+        "front_desk_undo_finish": EventSpec(schema.parse("front_desk_undo_finish"), desk_or_own, _as(d.undo_finish)),
+        "front_desk_transfer": EventSpec(schema.parse("front_desk_transfer"), desk_or_own, _as(d.transfer)),
+        "front_desk_assign": EventSpec(schema.parse("front_desk_assign"), desk_or_own, _as(d.assign)),
+        "front_desk_remove_item": EventSpec(schema.parse("front_desk_remove_item"), desk_or_own, _as(d.remove_item)),
+        "front_desk_priority": EventSpec(schema.parse("front_desk_priority"), (C.FRONT_DESK,), _as(d.prioritise)),
+        "shift_start": EventSpec(
+            schema.parse("shift_start"), desk_or_own, lambda call, cmd: r.shift(call.principal, cmd, True)
+        ),
+        "shift_end": EventSpec(
+            schema.parse("shift_end"), desk_or_own, lambda call, cmd: r.shift(call.principal, cmd, False)
+        ),
+        "therapist_choose_room": EventSpec(
+            schema.parse("therapist_choose_room"), (C.THERAPIST,), lambda call, cmd: r.choose_room(call.principal, cmd)
+        ),
+        "staff_roster": EventSpec(schema.parse_empty, (C.VIEW_STAFF,), lambda call, _: r.view()),
+        "room_list": EventSpec(schema.parse_empty, (C.VIEW_PUBLIC,), lambda call, _: {"rooms": r.view()["rooms"]}),
     }
 
 

@@ -19,15 +19,28 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, Generic, Protocol, TypeVar
 
-from common.wire import DEVICE_NAME_RE, IDEMPOTENCY_KEY_RE, ROOM_RE, Limits, PaymentMethod
+from common.wire import (
+    DEVICE_NAME_RE,
+    IDEMPOTENCY_KEY_RE,
+    PUBLIC_ID_RE,
+    ROOM_RE,
+    CancelReason,
+    Limits,
+    PaymentMethod,
+    PriorityReason,
+)
 
 from ..domain.codes import normalize_code
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.money import MAX_AMOUNT_CENTS, amount_pattern, parse_amount
 from ..service.commands import (
     AddService,
+    Assign,
+    Cancel,
     CashierClaim,
+    ChooseRoom,
     ConfirmSelection,
+    DeskAction,
     DeskSignIn,
     Empty,
     Heartbeat,
@@ -35,7 +48,11 @@ from ..service.commands import (
     Lookup,
     Pay,
     PrintStatus,
+    Prioritise,
+    RemoveItem,
+    Shift,
     TherapistClaim,
+    Transfer,
     TxnAction,
     TxnRef,
 )
@@ -445,14 +462,15 @@ CONFIRM_SELECTION: Payload[ConfirmSelection] = Payload(
     doc="An order from the kiosk.",
     rules=(f"Repeated services are added up, to at most {MAX_QUANTITY} of one service.",),
 )
+ROOM = Pattern(ROOM_RE, "must be 1-32 letters, digits, spaces, '.', '#' or '-'")
 THERAPIST_CLAIM: Payload[TherapistClaim] = Payload(
     (
         token("therapist_token"),
         Field(
             "room",
-            Pattern(ROOM_RE, "must be 1-32 letters, digits, spaces, '.', '#' or '-'"),
+            ROOM,
             nullable=True,
-            doc="shown on the lobby TV; a room box's name when absent",
+            doc="where the customer is sent (one of the spa's rooms); else the therapist's room, or a room box's",
         ),
         KEY,
     ),
@@ -548,6 +566,99 @@ PRINT_STATUS: Payload[PrintStatus] = Payload(
     lambda p: PrintStatus(p["transaction_id"], p["job_id"], p["ok"], p["state"], p["detail"]),
 )
 
+CANCEL: Payload[Cancel] = Payload(
+    (
+        TRANSACTION,
+        Field("reason", Choice(CancelReason), default=CancelReason.OTHER, doc="kept with the visit, and in reports"),
+        Field("note", Text(Limits.MAX_NOTE), nullable=True),
+        Field(
+            "ticket",
+            Pattern(PUBLIC_ID_RE, "must be the ticket's public id (16 characters)"),
+            nullable=True,
+            doc="a kiosk's proof that it is showing this customer's ticket (its public_id)",
+        ),
+        KEY,
+    ),
+    lambda p: Cancel(
+        p["transaction_id"], CancelReason(p["reason"]).value, p.get("note"), p.get("ticket"), p.get("idempotency_key")
+    ),
+    doc="Cancel a visit: the front desk (waiting, claimed or no-show), a therapist (their own claim), a kiosk "
+    "(its own waiting customer, with the ticket).",
+)
+DESK_ACTION: Payload[DeskAction] = Payload(
+    (TRANSACTION, token("therapist_token", "the therapist making it on their own customer"), KEY),
+    lambda p: DeskAction(p["transaction_id"], p.get("therapist_token"), p.get("idempotency_key")),
+)
+THERAPIST_ID = Field("therapist_id", ID, required=True, doc="an active therapist's staff id")
+TRANSFER: Payload[Transfer] = Payload(
+    (TRANSACTION, THERAPIST_ID, KEY),
+    lambda p: Transfer(p["transaction_id"], p["therapist_id"], p.get("idempotency_key")),
+    doc="Hand a claimed customer to another therapist (their room).",
+)
+ASSIGN: Payload[Assign] = Payload(
+    (
+        TRANSACTION,
+        Field("therapist_id", ID, nullable=True, doc="the desk names the therapist; a therapist picks for themselves"),
+        token("therapist_token"),
+        Field("room", ROOM, nullable=True),
+        KEY,
+    ),
+    lambda p: Assign(
+        p["transaction_id"], p.get("therapist_id"), p.get("therapist_token"), p.get("room"), p.get("idempotency_key")
+    ),
+    doc="Pick a waiting customer out of order, locked as a claim is.",
+)
+REMOVE_ITEM: Payload[RemoveItem] = Payload(
+    (TRANSACTION, Field("item_id", ID, required=True), token("therapist_token"), KEY),
+    lambda p: RemoveItem(p["transaction_id"], p["item_id"], p.get("therapist_token"), p.get("idempotency_key")),
+    doc="Remove an item added by mistake (never the last one), before payment.",
+)
+PRIORITISE: Payload[Prioritise] = Payload(
+    (
+        TRANSACTION,
+        Field("priority", Flag(), required=True),
+        Field("reason", Choice(PriorityReason), nullable=True),
+        KEY,
+    ),
+    lambda p: Prioritise(
+        p["transaction_id"],
+        p["priority"],
+        PriorityReason(p["reason"]).value if p.get("reason") else None,
+        p.get("idempotency_key"),
+    ),
+    doc="Priority on or off for a waiting customer: called before everyone without it, FIFO among themselves.",
+)
+SHIFT: Payload[Shift] = Payload(
+    (
+        Field("staff_id", ID, nullable=True, doc="the desk names the therapist; else the caller"),
+        token("therapist_token"),
+        KEY,
+    ),
+    lambda p: Shift(p.get("staff_id"), p.get("therapist_token")),
+)
+CHOOSE_ROOM: Payload[ChooseRoom] = Payload(
+    (
+        Field("room", ROOM, required=True, nullable=True, doc="one of the spa's rooms; null: no room"),
+        token("therapist_token"),
+        KEY,
+    ),
+    lambda p: ChooseRoom(p.get("room"), p.get("therapist_token")),
+    doc="A therapist signs in to a room: their calls send the customer there.",
+)
+
+# The front desk's corrections: each answers with the transaction (docs/PROTOCOL.md).
+FRONT_DESK_EVENTS = (
+    "front_desk_no_show",
+    "front_desk_recall",
+    "front_desk_give_back",
+    "front_desk_undo_start",
+    "front_desk_undo_finish",
+    "front_desk_transfer",
+    "front_desk_assign",
+    "front_desk_remove_item",
+    "front_desk_priority",
+)
+
 # Every client → server event, by its wire name. The event table calls PAYLOADS[name].parse.
 PAYLOADS: dict[str, Payload[Any]] = {
     "customer_confirm_selection": CONFIRM_SELECTION,
@@ -560,7 +671,7 @@ PAYLOADS: dict[str, Payload[Any]] = {
     "cashier_lookup": LOOKUP,
     "cashier_pay": PAY,
     "cashier_release": txn_action("cashier_token"),
-    "cancel_transaction": txn_action(None),
+    "cancel_transaction": CANCEL,
     "queue_snapshot": EMPTY,
     "get_transaction": TXN_REF,
     "service_catalog": EMPTY,
@@ -576,6 +687,20 @@ PAYLOADS: dict[str, Payload[Any]] = {
     "desk_sign_out": EMPTY,
     "device_activity": EMPTY,
     "appliances_snapshot": EMPTY,
+    "front_desk_no_show": DESK_ACTION,
+    "front_desk_recall": DESK_ACTION,
+    "front_desk_give_back": DESK_ACTION,
+    "front_desk_undo_start": DESK_ACTION,
+    "front_desk_undo_finish": DESK_ACTION,
+    "front_desk_transfer": TRANSFER,
+    "front_desk_assign": ASSIGN,
+    "front_desk_remove_item": REMOVE_ITEM,
+    "front_desk_priority": PRIORITISE,
+    "shift_start": SHIFT,
+    "shift_end": SHIFT,
+    "therapist_choose_room": CHOOSE_ROOM,
+    "staff_roster": EMPTY,
+    "room_list": EMPTY,
 }
 
 
@@ -628,3 +753,8 @@ def parse_desk_sign_in(payload: object) -> DeskSignIn:
 
 def parse_print_status(payload: object) -> PrintStatus:
     return PRINT_STATUS.parse(payload)
+
+
+def parse(event: str) -> Callable[[object], Any]:
+    """The parser of an event's payload, by its wire name."""
+    return PAYLOADS[event].parse

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from common.wire import Limits
+from common.wire import ROOM_RE, Limits
 
+from ..db import roster_repo
 from ..db.engine import Database
-from ..db.models import DEVICE_ROLES, STAFF_ROLES, Device, Service, Staff
+from ..db.models import DEVICE_ROLES, STAFF_ROLES, Device, Room, Service, Staff
 from ..domain.actors import StaffRole
 from ..domain.money import format_cents
 from .tokens import hash_pin, hash_token, new_token
@@ -41,13 +42,17 @@ DEMO_STAFF = [
     ("Ben", "therapist", "2222"),
     ("Carla", "cashier", "3333"),
     ("Dana", "admin", "999999"),
+    ("Erik", "desk", "4444"),
 ]
+# Ben does no hot stone massage: a customer who wants one waits for Anna.
+DEMO_SKILLS_MISSING = {"Ben": {"Hot stone massage"}}
+DEMO_ROOMS = ["Room 1", "Room 2", "Room 3"]
 DEMO_DEVICES = [
-    ("kiosk-1", "kiosk"),
-    ("cashier-1", "cashier"),
-    ("room-1", "room"),
-    ("room-2", "room"),
-    ("lobby-1", "lobby"),
+    ("kiosk-1", "kiosk", None),
+    ("cashier-1", "cashier", None),
+    ("room-1", "room", "Room 1"),
+    ("room-2", "room", "Room 2"),
+    ("lobby-1", "lobby", None),
 ]
 
 
@@ -82,6 +87,9 @@ def add_staff(db: Database, role: str, name: str, pin: str | None = None) -> dic
         s.flush()
         token = new_token("staff", staff.id)
         staff.token_hash = hash_token(token)
+        if role == StaffRole.THERAPIST.value:
+            # Until the office says otherwise a new therapist does every service on the menu.
+            roster_repo.set_skills(s, staff.id, set(roster_repo.active_service_ids(s)))
         return {"id": staff.id, "kind": "staff", "role": role, "name": staff.name, "token": token}
 
 
@@ -98,6 +106,25 @@ def add_device(db: Database, role: str, name: str) -> dict[str, Any]:
             return {"id": device.id, "kind": "device", "role": role, "name": device.name, "token": token}
     except IntegrityError:
         raise AdminError(f"a device named {name!r} exists already") from None
+
+
+def add_room(db: Database, name: str) -> dict[str, Any]:
+    if not ROOM_RE.fullmatch(name.strip()):
+        raise AdminError("a room's name is 1-32 letters, digits, spaces, '.', '#' or '-'")
+    try:
+        with db.write() as s:
+            count = len(roster_repo.rooms(s, active_only=False))
+            room = Room(name=name.strip(), active=True, sort_order=count, created_at=_now())
+            s.add(room)
+            s.flush()
+            return {"id": room.id, "name": room.name}
+    except IntegrityError:
+        raise AdminError(f"a room named {name!r} exists already") from None
+
+
+def list_rooms(db: Database) -> list[dict[str, Any]]:
+    with db.read() as s:
+        return [{"id": r.id, "name": r.name, "active": r.active} for r in roster_repo.rooms(s, active_only=False)]
 
 
 def add_catalog_service(db: Database, name: str, price_cents: int, minutes: int) -> dict[str, Any]:
@@ -154,6 +181,13 @@ def load_demo(db: Database) -> list[dict[str, Any]]:
         for name, price, minutes in DEMO_SERVICES:
             if name not in have:
                 s.add(Service(name=name, price_cents=price, duration_min=minutes, active=True, created_at=now))
+        have_rooms = set(s.scalars(select(Room.name)))
+        for order, name in enumerate(DEMO_ROOMS):
+            if name not in have_rooms:
+                s.add(Room(name=name, active=True, sort_order=order, created_at=now))
+        s.flush()
+        services = {svc.name: svc.id for svc in s.scalars(select(Service))}
+        rooms = {room.name: room.id for room in s.scalars(select(Room))}
         for name, role, pin in DEMO_STAFF:
             staff = s.scalars(select(Staff).where(Staff.name == name, Staff.role == role)).first()
             if staff is None:
@@ -163,13 +197,18 @@ def load_demo(db: Database) -> list[dict[str, Any]]:
             staff.pin_hash = hash_pin(pin)
             token = new_token("staff", staff.id)
             staff.token_hash = hash_token(token)
+            if role == StaffRole.THERAPIST.value:
+                staff.on_shift = True
+                missing = DEMO_SKILLS_MISSING.get(name, set())
+                roster_repo.set_skills(s, staff.id, {sid for svc, sid in services.items() if svc not in missing})
             tokens.append({"kind": "staff", "role": role, "name": name, "id": staff.id, "pin": pin, "token": token})
-        for name, role in DEMO_DEVICES:
+        for name, role, room in DEMO_DEVICES:
             device = s.scalars(select(Device).where(Device.name == name)).first()
             if device is None:
                 device = Device(name=name, role=role, token_hash="-", active=True, created_at=now)
                 s.add(device)
                 s.flush()
+            device.room_id = rooms[room] if room else None
             token = new_token("device", device.id)
             device.token_hash = hash_token(token)
             tokens.append({"kind": "device", "role": role, "name": name, "id": device.id, "token": token})

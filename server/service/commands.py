@@ -98,3 +98,75 @@ class PrintStatus:
 @dataclass(frozen=True)
 class DeskSignIn:
     staff_token: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Cancel a customer: the front desk (any waiting, claimed or no-show customer), a therapist
+    (their own claim), a kiosk (its own waiting customer, showing the ticket's public id)."""
+
+    transaction_id: int
+    reason: str  # CancelReason's value
+    note: str | None = None
+    ticket: str | None = None  # the ticket's public id, from the kiosk
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DeskAction:
+    """A front-desk correction on one transaction (no-show, recall, undo …); `therapist_token`
+    names the therapist when a therapist makes it on their own customer from a shared screen."""
+
+    transaction_id: int
+    therapist_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    transaction_id: int
+    therapist_id: int
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Assign:
+    """A waiting customer picked out of order: for `therapist_id` (the desk) or the caller."""
+
+    transaction_id: int
+    therapist_id: int | None = None
+    therapist_token: str | None = None
+    room: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoveItem:
+    transaction_id: int
+    item_id: int
+    therapist_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Prioritise:
+    transaction_id: int
+    priority: bool
+    reason: str | None = None  # PriorityReason's value
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Shift:
+    """On or off shift: a therapist themselves, or the desk for `staff_id`."""
+
+    staff_id: int | None = None
+    therapist_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ChooseRoom:
+    """A therapist signing in to a room (none: leaving it)."""
+
+    room: str | None
+    therapist_token: str | None = None

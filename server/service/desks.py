@@ -16,7 +16,7 @@ from .principals import lookup_token
 
 # Which staff may sign in at which kind of desk.
 DESK_ROLES: dict[DeviceRole, tuple[StaffRole, ...]] = {
-    DeviceRole.CASHIER: (StaffRole.CASHIER, StaffRole.ADMIN),
+    DeviceRole.CASHIER: (StaffRole.CASHIER, StaffRole.DESK, StaffRole.ADMIN),
     DeviceRole.ROOM: (StaffRole.THERAPIST, StaffRole.ADMIN),
 }
 

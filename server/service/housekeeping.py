@@ -134,4 +134,3 @@ class Housekeeping:
                 repo.close_all_of(s, self.process, self.clock())
         except Exception:  # noqa: BLE001 - best effort; rows go stale by themselves
             logger.warning("could not mark this process's connections closed", exc_info=True)
-

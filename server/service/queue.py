@@ -4,29 +4,34 @@ domain rule, persist, audit, raise the queue version; after commit the change is
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from common.wire import PaymentMethod
+from common.wire import CancelReason, PaymentMethod
 
 from ..db import queue_repo as repo
+from ..db import roster_repo
 from ..db.engine import Database
-from ..db.models import Payment, Transaction
+from ..db.models import Payment, Staff, Transaction
 from ..db.queue_repo import TxnRecord
-from ..domain import codes, money, waits
-from ..domain.actors import SYSTEM, Capability, Principal, PrincipalKind, StaffRole
+from ..domain import codes, estimates, money
+from ..domain.actors import SYSTEM, Capability, DeviceRole, Principal, PrincipalKind, StaffRole
 from ..domain.errors import CommandError, ErrorCode
+from ..domain.hours import QueueState, intake
 from ..domain.moves import Actor, Move, TxnState, holds_payment, still_held, transition
-from ..domain.status import LIVE, WITH_THERAPIST, TxnStatus
-from . import commands, desks, printing
+from ..domain.status import LIVE, TxnStatus
+from . import commands, desks, estimating, printing
 from .changes import Change
+from .estimating import NEWCOMER_ID
 from .principals import lookup_token
 from .printing import ReceiptHeader
+from .spa_settings import Defaults, Policy, SpaSettings
 from .unit_of_work import Outcome, UnitOfWork, Work, apply
 from .views import iso, public_view, staff_view
 
@@ -46,27 +51,35 @@ class QueueService:
         db: Database,
         *,
         zone: Any,
-        therapists_on_duty: int | None = None,
         publish: Callable[[Change], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         receipt_header: ReceiptHeader | None = None,
+        settings: SpaSettings | None = None,
     ) -> None:
         self.db = db
         self.receipt_header = receipt_header or ReceiptHeader("Spa", "", "€")
         self.zone = zone
-        self.therapists_on_duty = therapists_on_duty
         self.clock = clock
+        self.settings = settings or SpaSettings(db, Defaults())
         self.uow = UnitOfWork(db, clock, publish or (lambda change: None))
 
     # ---- commands -------------------------------------------------------------------------
 
     def confirm_selection(self, actor: Principal, cmd: commands.ConfirmSelection) -> dict[str, Any]:
+        policy = self.settings.policy()
+
         def work(s: Session, now: datetime) -> Outcome:
             wanted = [i.service_id for i in cmd.items]
             services = repo.active_services(s, wanted)
             missing = [sid for sid in wanted if sid not in services]
             if missing:
                 raise CommandError(ErrorCode.UNKNOWN_SERVICE, f"service {missing[0]} is not offered")
+            asked = tuple((i.service_id, i.quantity) for i in cmd.items)
+            live = repo.in_statuses(s, list(LIVE))
+            quoted, _, _ = estimating.quote_live(s, live, now, newcomer=asked)
+            wait = quoted[NEWCOMER_ID].estimated_wait_min
+            if actor.is_device and actor.role is DeviceRole.KIOSK:
+                self._check_intake(policy, now, wait)
             day = self.business_day(now)
             code = codes.ticket_code(repo.next_ticket_number(s, day))
             txn = repo.insert_transaction(
@@ -81,17 +94,21 @@ class QueueService:
                     "created_at": now,
                     "total_cents": 0,
                     "total_minutes": 0,
+                    "public_id": new_public_id(),
                 },
             )
             for req in cmd.items:
                 self._add_item(s, txn, services[req.service_id], req.quantity, actor, now)
-            ahead = repo.waiting_ahead(s, TxnStatus.PENDING_THERAPIST, txn.queue_key, txn.id)
             result = {
                 "transaction_id": txn.id,
                 "code": code,
                 "status": txn.status,
-                "position": len(ahead) + 1,
-                "estimated_wait_min": self._wait_after(s, ahead, now),
+                "position": quoted[NEWCOMER_ID].position,
+                # None: nobody on shift can do these services now (the staff screens flag it).
+                "estimated_wait_min": wait,
+                "estimated_call_at": iso(now + timedelta(minutes=wait)) if wait is not None else None,
+                "public_id": txn.public_id,
+                "ticket_path": f"/t/{txn.public_id}",
                 "total": money.format_cents(txn.total_cents),
                 "items": [
                     {"service_id": i.service_id, "name": i.name, "quantity": i.quantity}
@@ -104,11 +121,16 @@ class QueueService:
 
     def claim_for_therapist(self, actor: Principal, cmd: commands.TherapistClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            therapist = self._acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
-            txn = repo.claim_oldest(s, TxnStatus.PENDING_THERAPIST)
+            therapist = self.acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
+            room = self.room_for(s, actor, therapist, cmd.room)
+            skills = self.skills_of(s, therapist)
+            txn = repo.claim_next_for_therapist(s, skills)
             if txn is None:
+                if skills is not None and repo.in_statuses(s, [TxnStatus.PENDING_THERAPIST]):
+                    raise CommandError(ErrorCode.QUEUE_EMPTY, "nobody waiting is for you: their services are not yours")
                 raise CommandError(ErrorCode.QUEUE_EMPTY, "no customer is waiting")
-            before = self._transition(txn, Move.CLAIM_FOR_THERAPIST, Actor(actor, therapist), now, room=cmd.room)
+            before = self.transition(txn, Move.CLAIM_FOR_THERAPIST, Actor(actor, therapist), now, room=room)
+            self.on_shift(s, therapist, now)
             names = {therapist.id: therapist.name} if therapist else {}
             return Outcome({}, txn, "claimed", {"room": txn.room}, before, names)
 
@@ -118,16 +140,18 @@ class QueueService:
         return self._therapist_step("therapist_start_service", actor, cmd, Move.START_SERVICE, "started")
 
     def finish_service(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
-        return self._therapist_step("therapist_finish_service", actor, cmd, Move.FINISH_SERVICE, "finished")
+        return self._therapist_step(
+            "therapist_finish_service", actor, cmd, Move.FINISH_SERVICE, "finished", after=self._observe_duration
+        )
 
     def release_by_therapist(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         return self._therapist_step("therapist_release", actor, cmd, Move.GIVE_BACK, "released")
 
     def add_service(self, actor: Principal, cmd: commands.AddService) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            txn = self._locked(s, cmd.transaction_id)
-            therapist = self._acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
-            before = self._transition(txn, Move.ADD_SERVICE, Actor(actor, therapist), now)
+            txn = self.locked(s, cmd.transaction_id)
+            therapist = self.acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
+            before = self.transition(txn, Move.ADD_SERVICE, Actor(actor, therapist), now)
             service = repo.active_services(s, [cmd.service_id]).get(cmd.service_id)
             if service is None:
                 raise CommandError(ErrorCode.UNKNOWN_SERVICE, f"service {cmd.service_id} is not offered")
@@ -139,11 +163,11 @@ class QueueService:
 
     def claim_for_cashier(self, actor: Principal, cmd: commands.CashierClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            cashier = self._acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
+            cashier = self.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
             txn = repo.claim_oldest(s, TxnStatus.AWAITING_PAYMENT)
             if txn is None:
                 raise CommandError(ErrorCode.QUEUE_EMPTY, "no customer is waiting to pay")
-            before = self._transition(txn, Move.CLAIM_FOR_CASHIER, Actor(actor, cashier), now)
+            before = self.transition(txn, Move.CLAIM_FOR_CASHIER, Actor(actor, cashier), now)
             return Outcome({}, txn, "cashier_claimed", {"desk": txn.cashier_desk}, before)
 
         return self._execute("cashier_claim_next", actor, cmd, work)
@@ -152,13 +176,13 @@ class QueueService:
         """A code typed or scanned at the till: claims it when it waits to pay, else shows it."""
 
         def work(s: Session, now: datetime) -> Outcome:
-            cashier = self._acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
+            cashier = self.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
             txn = repo.lock_by_code(s, self.business_day(now), cmd.code)
             if txn is None:
                 raise CommandError(ErrorCode.NOT_FOUND, f"no transaction {cmd.code} today")
             who = Actor(actor, cashier)
             if txn.status == TxnStatus.AWAITING_PAYMENT.value:
-                before = self._transition(txn, Move.CLAIM_FOR_CASHIER, who, now)
+                before = self.transition(txn, Move.CLAIM_FOR_CASHIER, who, now)
                 return Outcome({}, txn, "cashier_claimed", {"desk": txn.cashier_desk, "by": "code"}, before)
             if txn.status == TxnStatus.PAYING.value and not holds_payment(TxnState.of(txn), who):
                 raise CommandError(ErrorCode.INVALID_STATE, f"{txn.code} is being paid at {txn.cashier_desk}")
@@ -169,9 +193,9 @@ class QueueService:
 
     def pay(self, actor: Principal, cmd: commands.Pay) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            cashier = self._acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
-            txn = self._locked(s, cmd.transaction_id)
-            before = self._transition(txn, Move.PAY, Actor(actor, cashier), now)
+            cashier = self.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
+            txn = self.locked(s, cmd.transaction_id)
+            before = self.transition(txn, Move.PAY, Actor(actor, cashier), now)
             change = money.change_due(txn.total_cents, cmd.amount_paid_cents)
             payment = SimpleNamespace(
                 transaction_id=txn.id,
@@ -204,17 +228,30 @@ class QueueService:
 
     def release_by_cashier(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            txn = self._locked(s, cmd.transaction_id)
-            before = self._transition(txn, Move.RELEASE_PAYMENT, Actor(actor), now)
+            txn = self.locked(s, cmd.transaction_id)
+            before = self.transition(txn, Move.RELEASE_PAYMENT, Actor(actor), now)
             return Outcome({}, txn, "released", {}, before)
 
         return self._execute("cashier_release", actor, cmd, work)
 
-    def cancel(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
+    def cancel(self, actor: Principal, cmd: commands.Cancel) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            txn = self._locked(s, cmd.transaction_id)
-            before = self._transition(txn, Move.CANCEL, Actor(actor), now)
-            return Outcome({}, txn, "cancelled", {}, before)
+            txn = self.locked(s, cmd.transaction_id)
+            therapist = (
+                self.acting_staff(s, actor, None, StaffRole.THERAPIST) if actor.can(Capability.THERAPIST) else None
+            )
+            proven = (
+                cmd.ticket is not None
+                and txn.public_id is not None
+                and secrets.compare_digest(cmd.ticket, txn.public_id)
+            )
+            before = self.transition(txn, Move.CANCEL, Actor(actor, therapist, ticket=proven), now)
+            reason = cmd.reason
+            if actor.role is DeviceRole.KIOSK:
+                reason = CancelReason.CUSTOMER.value  # the customer, at the kiosk, with their ticket
+            txn.cancel_reason = reason
+            audit = {"reason": reason, **({"note": cmd.note} if cmd.note else {})}
+            return Outcome({}, txn, "cancelled", audit, before)
 
         return self._execute("cancel_transaction", actor, cmd, work)
 
@@ -222,10 +259,10 @@ class QueueService:
         """The server's own release of a claim whose holder vanished; None if it moved on meanwhile."""
 
         def work(s: Session, now: datetime) -> Outcome:
-            txn = self._locked(s, transaction_id)
+            txn = self.locked(s, transaction_id)
             if not still_held(TxnState.of(txn), holder, claimed_at):
                 return Outcome({"released": False})
-            before = self._transition(txn, Move.RELEASE_ABANDONED, Actor(SYSTEM), now)
+            before = self.transition(txn, Move.RELEASE_ABANDONED, Actor(SYSTEM), now)
             audit = {"holder": holder, "why": "holder disconnected"}
             return Outcome({"released": True}, txn, "released", audit, before)
 
@@ -243,36 +280,79 @@ class QueueService:
             return self.uow.staff_view(s, txn)
 
     def snapshot(self, actor: Principal) -> dict[str, Any]:
-        """The whole live queue at one version, as a screen needs it after (re)connecting."""
+        """The whole live queue at one version, as a screen needs it after (re)connecting: waiting
+        customers in call order (priority first) with their place and estimated wait."""
         full = actor.can(Capability.VIEW_STAFF)
+        policy = self.settings.policy()
         with self.db.read() as s:
             version = repo.current_version(s)
             live = repo.in_statuses(s, list(LIVE))
+            now = self.clock()
+            quoted, team, services = estimating.quote_live(s, live, now, newcomer=())
             items = repo.items_of_many(s, [t.id for t in live]) if full else {}
             names = repo.staff_names(s, {i for t in live for i in (t.therapist_id, t.cashier_id) if i}) if full else {}
-            therapists = self._therapists(s)
-            now = self.clock()
-            busy = waits.busy_minutes(
-                ((t.total_minutes, t.service_started_at) for t in live if t.status in WITH_THERAPIST), now
-            )
+            recallable = repo.no_shows_since(s, now - policy.windows.recall) if full else []
             by_status: dict[str, list[dict[str, Any]]] = {s.value: [] for s in TxnStatus}
             for txn in live:
                 view = staff_view(txn, items[txn.id], names) if full else public_view(txn)
+                if full:
+                    view["unservable"] = estimating.unservable(services[txn.id], team)
                 by_status[txn.status].append(view)
+            no_shows = [
+                staff_view(t, repo.items_of(s, t.id), {}) | {"recall_until": iso(t.no_show_at + policy.windows.recall)}
+                for t in recallable
+            ]
         waiting = by_status[TxnStatus.PENDING_THERAPIST.value]
-        estimates = waits.estimate_waits([w["total_minutes"] for w in waiting], busy, therapists)
-        for position, (view, wait) in enumerate(zip(waiting, estimates, strict=True), start=1):
-            view["position"] = position
-            view["estimated_wait_min"] = wait
-        return {
+        for view in waiting:
+            quote = quoted[view["id"]]
+            view["position"] = quote.position
+            view["estimated_wait_min"] = quote.estimated_wait_min
+            view["estimated_call_at"] = call_at(now, quote.estimated_wait_min)
+        waiting.sort(key=lambda v: v["position"])
+        newcomer = quoted[NEWCOMER_ID].estimated_wait_min
+        snapshot: dict[str, Any] = {
             "version": version,
             "server_time": iso(now),
-            "therapists_on_duty": therapists,
+            "therapists_on_duty": len(team.on_shift),
             "waiting": waiting,
             "with_therapist": by_status[TxnStatus.THERAPIST_CONFIRMED.value] + by_status[TxnStatus.IN_SERVICE.value],
             "awaiting_payment": by_status[TxnStatus.AWAITING_PAYMENT.value],
             "paying": by_status[TxnStatus.PAYING.value],
+            "intake": self.intake_view(policy, now, newcomer),
         }
+        if full:
+            snapshot["no_shows"] = no_shows
+        return snapshot
+
+    def intake_view(self, policy: Policy, now: datetime, newcomer_wait: int | None) -> dict[str, Any]:
+        """Whether the kiosk takes a new customer now, and the wait it would quote."""
+        state = intake(policy.week, self.local(now), policy.last_entry_min, newcomer_wait, policy.max_wait_min)
+        return {
+            "state": state.state.value,
+            "opens_at": iso(self.utc(state.opens_at)),
+            "closes_at": iso(self.utc(state.closes_at)),
+            "last_entry_at": iso(self.utc(state.last_entry_at)),
+            "estimated_wait_min": newcomer_wait,
+            "max_wait_min": policy.max_wait_min,
+        }
+
+    def _check_intake(self, policy: Policy, now: datetime, wait: int | None) -> None:
+        view = self.intake_view(policy, now, wait)
+        state = QueueState(view["state"])
+        if state is QueueState.FULL:
+            raise CommandError(ErrorCode.QUEUE_FULL, f"the wait would be about {wait} min; the queue is full")
+        if state is not QueueState.OPEN:
+            opens = f"; it opens again at {view['opens_at']}" if view["opens_at"] else ""
+            raise CommandError(ErrorCode.QUEUE_CLOSED, f"the queue is closed ({state.value}){opens}")
+
+    def local(self, now_utc: datetime) -> datetime:
+        """The spa's wall clock (naive) at a UTC moment."""
+        return now_utc.replace(tzinfo=UTC).astimezone(self.zone).replace(tzinfo=None)
+
+    def utc(self, local: datetime | None) -> datetime | None:
+        if local is None:
+            return None
+        return local.replace(tzinfo=self.zone).astimezone(UTC).replace(tzinfo=None)
 
     def business_day(self, now_utc: datetime) -> date:
         return now_utc.replace(tzinfo=UTC).astimezone(self.zone).date()
@@ -286,23 +366,50 @@ class QueueService:
         return self.uow.run(event, actor, cmd, work, full_result=full_result)[0]
 
     def _therapist_step(
-        self, event: str, actor: Principal, cmd: commands.TxnAction, move: Move, reason: str
+        self,
+        event: str,
+        actor: Principal,
+        cmd: commands.TxnAction,
+        move: Move,
+        reason: str,
+        after: Callable[[Session, TxnRecord, datetime], None] | None = None,
     ) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
-            txn = self._locked(s, cmd.transaction_id)
-            therapist = self._acting_staff(s, actor, cmd.acting_token, StaffRole.THERAPIST)
-            before = self._transition(txn, move, Actor(actor, therapist), now)
+            txn = self.locked(s, cmd.transaction_id)
+            therapist = self.acting_staff(s, actor, cmd.acting_token, StaffRole.THERAPIST)
+            before = self.transition(txn, move, Actor(actor, therapist), now)
+            if after is not None:
+                after(s, txn, now)
             return Outcome({}, txn, reason, {}, before)
 
         return self._execute(event, actor, cmd, work)
 
-    @staticmethod
-    def _transition(txn: TxnRecord, move: Move, actor: Actor, now: datetime, *, room: str | None = None) -> str:
-        """The domain's rule applied to the row; returns the status it left."""
+    def transition(self, txn: TxnRecord, move: Move, actor: Actor, now: datetime, **args: Any) -> str:
+        """The domain's rule applied to the row; returns the status it left. A move with a window
+        (recall, undo) is given the spa's, read before the transaction began (`settings.policy`):
+        never a second connection from inside one."""
         before = TxnState.of(txn)
-        return apply(txn, before, transition(before, move, actor, now, room=room))
+        return apply(txn, before, transition(before, move, actor, now, **args))
 
-    def _locked(self, s: Session, transaction_id: int) -> TxnRecord:
+    def _observe_duration(self, s: Session, txn: TxnRecord, now: datetime) -> None:
+        """A finished service teaches the moving averages how long its services take."""
+        started = txn.service_started_at
+        if started is None:
+            return
+        items = repo.items_of(s, txn.id)
+        by_service: dict[int, int] = {}
+        for item in items:
+            by_service[item.service_id] = by_service.get(item.service_id, 0) + item.quantity
+        services = roster_repo.lock_services(s, sorted(by_service))
+        expected = [(svc.avg_minutes or svc.duration_min) * by_service[svc.id] for svc in services]
+        observed = (now - started).total_seconds() / 60
+        for svc, share in zip(services, estimates.shares(observed, expected), strict=True):
+            per_one = share / by_service[svc.id]
+            svc.avg_minutes = estimates.observe(svc.avg_minutes, svc.duration_min, per_one, svc.avg_samples)
+            svc.avg_samples += 1
+        s.flush()
+
+    def locked(self, s: Session, transaction_id: int) -> TxnRecord:
         txn = repo.lock_transaction(s, transaction_id)
         if txn is None:
             raise CommandError(ErrorCode.NOT_FOUND, f"no transaction {transaction_id}")
@@ -343,7 +450,7 @@ class QueueService:
         body = printing.receipt(self.receipt_header, txn, payment, cashier_name, s)
         return printing.add_job(s, f"rcpt-{payment.id}", actor.id, txn, body, payment.method == "cash", now)
 
-    def _acting_staff(self, s: Session, actor: Principal, token: str | None, role: StaffRole) -> Principal | None:
+    def acting_staff(self, s: Session, actor: Principal, token: str | None, role: StaffRole) -> Principal | None:
         """The staff member a command acts for: the payload's token if given, else the caller
         (a device: whoever scanned their badge at its desk, else the room box or till on its own)."""
         if token is None:
@@ -360,12 +467,50 @@ class QueueService:
             raise CommandError(ErrorCode.FORBIDDEN, f"a {role.value} can act only for themselves")
         return named
 
-    def _therapists(self, s: Session) -> int:
-        if self.therapists_on_duty:
-            return self.therapists_on_duty
-        return max(1, repo.active_therapist_count(s))
+    def skills_of(self, s: Session, therapist: Principal | None) -> frozenset[int] | None:
+        """What a therapist can do (None: everything, e.g. a room box with nobody signed in, or
+        an admin standing in)."""
+        if therapist is None or therapist.role is not StaffRole.THERAPIST:
+            return None
+        skills = roster_repo.skills(s, [therapist.id])[therapist.id]
+        return None if skills >= roster_repo.active_service_ids(s) else skills
 
-    def _wait_after(self, s: Session, ahead_minutes: list[int], now: datetime) -> int:
-        with_therapist = repo.in_statuses(s, list(WITH_THERAPIST))
-        busy = waits.busy_minutes(((t.total_minutes, t.service_started_at) for t in with_therapist), now)
-        return waits.estimate_waits([*ahead_minutes, 0], busy, self._therapists(s))[-1]
+    def room_for(self, s: Session, actor: Principal, therapist: Principal | None, asked: str | None) -> str | None:
+        """Where a call sends the customer: the room asked for (any name the pattern allows: room
+        boxes configured with a number send that), else the room the therapist signed in to, else
+        a room box's own room, else its name."""
+        if asked is not None:
+            return asked
+        if therapist is not None and therapist.staff_id is not None:
+            row = s.get(Staff, therapist.staff_id)
+            if row is not None and row.room:
+                return row.room
+        if actor.is_device:
+            return roster_repo.device_room(s, actor.id) or actor.name
+        return None
+
+    def on_shift(self, s: Session, therapist: Principal | None, now: datetime) -> None:
+        """A therapist who takes a customer is at work: on shift from now if they were not."""
+        if (
+            therapist is not None
+            and therapist.role is StaffRole.THERAPIST
+            and roster_repo.set_shift(s, therapist.id, True, now)
+        ):
+            repo.add_audit(
+                s,
+                action="shift_started",
+                actor=therapist.key,
+                created_at=now,
+                staff_id=therapist.id,
+                detail={"by": "claim"},
+            )
+
+
+def new_public_id() -> str:
+    """A ticket's public id: 96 random bits, 16 characters of base64url (the phone page's path)."""
+    return secrets.token_urlsafe(12)
+
+
+def call_at(now: datetime, wait_min: int | None) -> str | None:
+    """When a customer quoted `wait_min` is likely called (UTC, ISO)."""
+    return iso(now + timedelta(minutes=wait_min)) if wait_min is not None else None

@@ -64,6 +64,9 @@ def staff_view(txn: Transaction, items: list[TransactionItem], names: dict[int, 
             # The screens offer these and sort by this, rather than re-encoding the rules.
             "allowed": [m.value for m in allowed_moves(TxnStatus(txn.status))],
             "queue_place": queue_place(txn.queue_key, txn.id),
+            "priority": bool(txn.priority),
+            "priority_reason": txn.priority_reason,
+            "cancel_reason": txn.cancel_reason,
         }
     )
     return view

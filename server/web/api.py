@@ -11,11 +11,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from common.wire import Limits
+from common.wire import PUBLIC_ID_RE, Limits
 
 from ..domain.actors import Capability, Principal, StaffRole
 from ..domain.errors import CommandError, ErrorCode
-from ..service import appliances, sessions
+from ..service import appliances, sessions, tickets
 from ..service.catalog import list_services
 from . import security
 
@@ -88,6 +88,21 @@ def transaction(transaction_id: int) -> Response:
 def services() -> Response:
     _caller(Capability.VIEW_PUBLIC)
     return jsonify({"services": list_services(runtime().db)})
+
+
+@bp.get("/api/tickets/<public_id>")
+def ticket(public_id: str) -> Response:
+    """A customer's ticket (the phone page polls it): public fields, no sign-in; the unguessable
+    id is the only key."""
+    if not PUBLIC_ID_RE.fullmatch(public_id):
+        raise CommandError(ErrorCode.NOT_FOUND, "no such ticket")
+    rt = runtime()
+    view = tickets.ticket_view(rt.db, public_id, rt.service.clock())
+    if view is None:
+        raise CommandError(ErrorCode.NOT_FOUND, "no such ticket")
+    response = jsonify(view)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/api/staff")

@@ -11,15 +11,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, render_template
+import segno
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 
-from common.wire import page_contract
+from common.wire import PUBLIC_ID_RE, page_contract
+
+from ..service.spa_settings import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("pages", __name__)
 
-PAGES = ("kiosk", "therapist", "cashier", "lobby")
+PAGES = ("kiosk", "therapist", "cashier", "lobby", "desk")
+# A phone showing a ticket asks for its state this often (an HTTP GET, no connection held).
+TICKET_POLL_S = 5
 
 # The kiosk gives up on a half-made order after this long untouched: long enough to read the
 # catalog and type a name, short enough that the next customer never finds someone else's cart.
@@ -49,11 +54,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def page_config(page: str) -> dict[str, Any]:
-    settings = current_app.extensions["spa"].settings
+    rt = current_app.extensions["spa"]
+    settings = rt.settings
     return {
         "page": page,
         "spa_name": settings.spa_name,
         "timezone": settings.timezone,
+        # The spa's default; a screen with a language button lets its user pick another.
+        "language": rt.spa_settings.policy().language,
+        "languages": list(LANGUAGES),
+        "ticket": {"poll_s": TICKET_POLL_S},
         "currency": {
             "symbol": settings.currency,
             "format": getattr(settings, "currency_format", DEFAULT_CURRENCY_FORMAT),
@@ -96,3 +106,40 @@ def cashier() -> Response:
 @bp.get("/lobby")
 def lobby() -> Response:
     return _page("lobby")
+
+
+@bp.get("/desk")
+def desk() -> Response:
+    return _page("desk")
+
+
+def _ticket_id(public_id: str) -> str:
+    if not PUBLIC_ID_RE.fullmatch(public_id):
+        abort(404)
+    return public_id
+
+
+@bp.get("/t/<public_id>")
+def ticket(public_id: str) -> Response:
+    """A customer's ticket on their phone: no sign-in, public fields only (server/service/tickets.py)."""
+    _ticket_id(public_id)
+    response = _page("ticket")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/t/<public_id>/qr.svg")
+def ticket_qr(public_id: str) -> Response:
+    """The QR code a kiosk shows (and prints) for this ticket: the phone page's address."""
+    url = ticket_url(_ticket_id(public_id))
+    svg = segno.make_qr(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def ticket_url(public_id: str) -> str:
+    """Where phones open a ticket: SPA_PUBLIC_URL when set, else the address this request came to."""
+    base = current_app.extensions["spa"].settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+    return f"{base}/t/{public_id}"

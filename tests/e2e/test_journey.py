@@ -28,7 +28,9 @@ def test_walk_in_to_paid(connect: Any, tokens: dict[str, str], live: LiveServer)
     waiting = lobby.wait_for("monitor_updated", lambda d: d["version"] == start + 1)
     assert waiting["transaction"]["code"] == "A-001" and waiting["transaction"]["first_name"] == "Maria"
     assert "customer_name" not in waiting["transaction"]  # the lobby never gets full names
-    assert waiting["estimates"] == [{"id": tid, "position": 1, "estimated_wait_min": 0}]
+    (estimate,) = waiting["estimates"]
+    assert (estimate["id"], estimate["position"], estimate["estimated_wait_min"]) == (tid, 1, 0)
+    assert estimate["estimated_call_at"] is not None  # "about 14:40" on the screens
 
     claim = anna.call("therapist_confirm_next", {"therapist_token": tokens["Anna"], "room": "3"})
     assert claim["ok"] and claim["transaction"]["id"] == tid

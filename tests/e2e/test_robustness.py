@@ -44,7 +44,7 @@ PARSERS: dict[str, Any] = {
     "cashier_lookup": schema.parse_lookup,
     "cashier_pay": schema.parse_pay,
     "cashier_release": lambda p: schema.parse_txn_action(p, "cashier_token"),
-    "cancel_transaction": lambda p: schema.parse_txn_action(p, None),
+    "cancel_transaction": schema.parse("cancel_transaction"),
     "queue_snapshot": schema.parse_empty,
     "get_transaction": schema.parse_txn_ref,
     "service_catalog": schema.parse_empty,
@@ -60,6 +60,12 @@ PARSERS: dict[str, Any] = {
     "desk_sign_out": schema.parse_empty,
     "device_activity": schema.parse_empty,
     "appliances_snapshot": schema.parse_empty,
+    **{
+        name: schema.parse(name)
+        for name in (*schema.FRONT_DESK_EVENTS, "shift_start", "shift_end", "therapist_choose_room")
+    },
+    "staff_roster": schema.parse_empty,
+    "room_list": schema.parse_empty,
 }
 DEVICE_EVENTS = {"appliance_heartbeat", "receipt_status", "print_jobs_pending", "device_activity"}
 FIELDS = [
@@ -80,6 +86,13 @@ FIELDS = [
     "job_id",
     "ok",
     "detail",
+    "reason",
+    "note",
+    "ticket",
+    "therapist_id",
+    "item_id",
+    "priority",
+    "staff_id",
 ]
 
 scalars = st.one_of(
@@ -267,7 +280,7 @@ def test_a_vanished_therapists_claim_goes_back_to_its_place(live: LiveServer, to
 @pytest.mark.mysql
 def test_two_processes_on_redis_share_broadcasts_and_claims(tmp_path: Path) -> None:
     channel = f"spa-test-{uuid.uuid4().hex[:8]}"
-    env = {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": channel}
+    env = {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": channel, "SPA_MAX_WAIT_MIN": "0"}
     with mysql_database() as url:
         upgrade(url)
         tokens = demo_tokens(url)

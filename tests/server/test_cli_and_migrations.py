@@ -90,12 +90,25 @@ def test_bad_settings_stop_with_a_clear_message(tmp_path: Path) -> None:
     assert result.returncode == 2 and "SPA_PORT = 99999" in result.stderr and "Traceback" not in result.stderr
 
 
+DESC_INDEXES = {"ix_transactions_call"}
+
+
 def test_migrations_match_the_models_and_go_down_and_up_again(db_url: str) -> None:
     engine = create_engine(db_url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            # Alembic cannot compare an index with a DESC column (it reads it as an expression):
+            # that one is checked by its columns below.
+            opts = {"include_object": lambda obj, name, kind, *_: not (kind == "index" and name in DESC_INDEXES)}
+            diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
         assert diffs == []  # the migrations build exactly what the models describe
+        call = next(i for i in inspect(engine).get_indexes("transactions") if i["name"] == "ix_transactions_call")
+        assert [
+            c or e for c, e in zip(call["column_names"], call.get("expressions") or call["column_names"], strict=True)
+        ] in (
+            ["status", "priority", "queue_key", "id"],
+            ["status", "priority DESC", "queue_key", "id"],
+        )
         downgrade(db_url, "base")
         assert current_revision(db_url) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -106,7 +119,7 @@ def test_migrations_match_the_models_and_go_down_and_up_again(db_url: str) -> No
         engine.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002", "0003"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0006"])
 def test_each_migration_upgrades_from_the_one_before(sqlite_url: str, revision: str) -> None:
     downgrade(sqlite_url, revision)
     assert current_revision(sqlite_url) == revision

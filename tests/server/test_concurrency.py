@@ -190,3 +190,35 @@ def test_sqlite_writers_take_the_write_lock_at_begin(sqlite_url: str) -> None:
             other.close()
     finally:
         db.dispose()
+
+
+@pytest.mark.mysql
+def test_the_skilled_claim_is_served_by_the_call_index_candidate_by_candidate(mysql_url: str) -> None:
+    """The claim of a therapist who does not do everything: the outer scan in call order over
+    ix_transactions_call (no sort), each candidate's items looked up in ix_transaction_items_skills
+    (a dependent subquery), never a set of every item ever sold materialised per claim."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import mysql
+
+    from server.db import queue_repo
+
+    db = Database(mysql_url)
+    try:
+        fill_queue(db, 50)
+        txn, item = queue_repo.TXN, queue_repo.ITEM
+        outside = select(item.c.id).where(item.c.transaction_id == txn.c.id, item.c.service_id.not_in([1, 2, 3]))
+        query = (
+            select(txn.c.id)
+            .where(txn.c.status == "pending_therapist", ~outside.exists())
+            .order_by(txn.c.priority.desc(), txn.c.queue_key, txn.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        sql = str(query.compile(dialect=mysql.dialect(), compile_kwargs={"literal_binds": True}))
+        with db.write() as s:
+            plan = list(s.execute(text("EXPLAIN " + sql)).mappings())
+        outer, inner = plan
+        assert outer["key"] == "ix_transactions_call" and "filesort" not in (outer["Extra"] or "")
+        assert inner["select_type"] == "DEPENDENT SUBQUERY" and inner["key"] == "ix_transaction_items_skills"
+    finally:
+        db.dispose()

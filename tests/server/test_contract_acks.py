@@ -45,6 +45,7 @@ def test_every_ack_and_every_event_matches_the_contract(served: InProcessServer,
     acks: dict[str, list[Any]] = defaultdict(list)
     kiosk, till, room, lobby = (Caller(served, tokens[n], acks) for n in ("kiosk-1", "cashier-1", "room-1", "lobby-1"))
     anna, carla = Caller(served, tokens["Anna"], acks), Caller(served, tokens["Carla"], acks)
+    ben = Caller(served, tokens["Ben"], acks)
 
     # Subscriptions and public reads on an empty queue.
     lobby("monitor_subscribe")
@@ -103,6 +104,37 @@ def test_every_ack_and_every_event_matches_the_contract(served: InProcessServer,
     till("desk_sign_out")
     lobby("appliances_snapshot")
 
+    # The front desk (Carla, a cashier, has its powers) and a therapist on their own customer.
+    anna("therapist_choose_room", {"room": "Room 1"})
+    rooms = lobby("room_list")["rooms"]
+    assert [r["name"] for r in rooms] == ["Room 1", "Room 2", "Room 3"]
+    roster = carla("staff_roster")["therapists"]
+    ben_id = next(t["id"] for t in roster if t["name"] == "Ben")
+    carla("shift_end", {"staff_id": ben_id})
+    carla("shift_start", {"staff_id": ben_id})
+    noah = kiosk(
+        "customer_confirm_selection", {"customer_name": "Noah", "items": [{"service_id": 1}, {"service_id": 2}]}
+    )
+    ida = kiosk("customer_confirm_selection", {"customer_name": "Ida", "items": [{"service_id": 3}]})
+    carla("front_desk_priority", {"transaction_id": ida["transaction_id"], "priority": True, "reason": "vip"})
+    assert anna("therapist_confirm_next")["transaction"]["id"] == ida["transaction_id"]  # priority first
+    anna("front_desk_no_show", {"transaction_id": ida["transaction_id"]})
+    carla("front_desk_recall", {"transaction_id": ida["transaction_id"]})
+    carla("front_desk_assign", {"transaction_id": ida["transaction_id"], "therapist_id": ben_id})
+    carla("front_desk_give_back", {"transaction_id": ida["transaction_id"]})
+    anna("front_desk_assign", {"transaction_id": noah["transaction_id"]})
+    carla("front_desk_transfer", {"transaction_id": noah["transaction_id"], "therapist_id": ben_id})
+    ben("therapist_start_service", {"transaction_id": noah["transaction_id"]})
+    ben("front_desk_undo_start", {"transaction_id": noah["transaction_id"]})
+    ben("therapist_start_service", {"transaction_id": noah["transaction_id"]})
+    item = ben("get_transaction", {"transaction_id": noah["transaction_id"]})["transaction"]["items"][1]
+    ben("front_desk_remove_item", {"transaction_id": noah["transaction_id"], "item_id": item["id"]})
+    ben("therapist_finish_service", {"transaction_id": noah["transaction_id"]})
+    carla("front_desk_undo_finish", {"transaction_id": noah["transaction_id"]})
+    carla("front_desk_recall", {"transaction_id": noah["transaction_id"]}, expect="invalid_state")
+    kiosk("cancel_transaction", {"transaction_id": ida["transaction_id"], "ticket": ida["public_id"]})
+    carla("cancel_transaction", {"transaction_id": liam["transaction_id"], "reason": "left", "note": "went home"})
+
     # Refusals of every kind the contract names for a caller that is connected.
     kiosk("cashier_claim_next", None, expect="forbidden")
     kiosk("customer_confirm_selection", {"customer_name": "Maria"}, expect="invalid_payload")
@@ -115,14 +147,14 @@ def test_every_ack_and_every_event_matches_the_contract(served: InProcessServer,
     deadline = time.monotonic() + 10
     screens = ((room, "therapist_queue_updated"), (till, "cashier_queue_updated"), (lobby, "monitor_updated"))
     while time.monotonic() < deadline:
-        for caller in (kiosk, till, room, lobby, anna, carla):
+        for caller in (kiosk, till, room, lobby, anna, carla, ben):
             caller.receive()
         if all(max((e["version"] for e in c.events[name]), default=0) >= last_version for c, name in screens):
             break
         time.sleep(0.02)
 
     assert set(acks) == set(contract.ACKS), f"commands not exercised: {set(contract.ACKS) - set(acks)}"
-    received = {name for c in (kiosk, till, room, lobby, anna, carla) for name in c.events}
+    received = {name for c in (kiosk, till, room, lobby, anna, carla, ben) for name in c.events}
     # appliances_updated comes from the appliance watch, on its own clock; signed_out only to a
     # caller whose sign-in ended.
     expected = set(contract.OUTBOUND) - {"appliances_updated", "signed_out"}

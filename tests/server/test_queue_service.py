@@ -11,6 +11,7 @@ from server.db.engine import Database
 from server.db.models import AuditEntry, IdempotencyKey, Payment, Transaction
 from server.domain.errors import CommandError, ErrorCode
 from server.protocol import schema
+from server.service.commands import Cancel
 from server.service.principals import Principal
 from server.service.queue import QueueService
 
@@ -153,10 +154,10 @@ def test_a_refused_command_changes_nothing(
         "finish": lambda: service.finish_service(actors["Anna"], schema.TxnAction(tid)),
         "pay": lambda: service.pay(actors["Carla"], schema.Pay(tid, 100_000, "cash", None)),
         "pay_short": lambda: service.pay(actors["Carla"], schema.Pay(tid, 4499, "card", None)),
-        "cancel": lambda: service.cancel(actors["Carla"], schema.TxnAction(tid)),
+        "cancel": lambda: service.cancel(actors["Carla"], Cancel(tid, "other")),
         "add_unknown": lambda: service.add_service(actors["Anna"], schema.AddService(tid, 999, 1, None)),
         "other_therapist": lambda: service.add_service(actors["Ben"], schema.AddService(tid, 1, 1, None)),
-        "other_kiosk_cancel": lambda: service.cancel(actors["kiosk-1"], schema.TxnAction(tid)),
+        "other_kiosk_cancel": lambda: service.cancel(actors["kiosk-1"], Cancel(tid, "customer")),
         "missing": lambda: service.start_service(actors["Anna"], schema.TxnAction(tid + 1000)),
     }
     with pytest.raises(CommandError) as err:
@@ -193,16 +194,22 @@ def test_an_idempotency_key_cannot_be_reused_for_another_command(
 ) -> None:
     order(key="k1")
     with pytest.raises(CommandError) as err:
-        service.cancel(actors["kiosk-1"], schema.TxnAction(1, None, "k1"))
+        service.cancel(actors["kiosk-1"], Cancel(1, "other", idempotency_key="k1"))
     assert err.value.code is ErrorCode.INVALID_PAYLOAD
 
 
 def test_kiosk_may_cancel_only_its_own_waiting_customer(
     service: QueueService, actors: dict[str, Principal], order: Any
 ) -> None:
-    tid = order()["transaction_id"]
-    result = service.cancel(actors["kiosk-1"], schema.TxnAction(tid))
+    made = order()
+    tid = made["transaction_id"]
+    # Without the ticket (the next customer has touched the kiosk): refused.
+    with pytest.raises(CommandError) as err:
+        service.cancel(actors["kiosk-1"], Cancel(tid, "customer"))
+    assert err.value.code is ErrorCode.FORBIDDEN
+    result = service.cancel(actors["kiosk-1"], Cancel(tid, "other", ticket=made["public_id"]))
     assert result["transaction"]["status"] == "cancelled"
+    assert result["transaction"]["cancel_reason"] == "customer"  # whatever a kiosk says
     with pytest.raises(CommandError) as err:
         service.claim_for_therapist(actors["Anna"], schema.TherapistClaim(None, None))
     assert err.value.code is ErrorCode.QUEUE_EMPTY

@@ -52,8 +52,6 @@ def test_workers_are_named_watched_and_joined(caplog: pytest.LogCaptureFixture) 
     assert workers.health() == {}
 
 
-
-
 def test_healthz_lists_the_threads_and_fails_when_one_died(app: Flask) -> None:
     rt = app.extensions["spa"]
     http = app.test_client()
@@ -78,12 +76,20 @@ def test_staff_views_carry_the_moves_allowed_now(served: InProcessServer, tokens
     order = {"customer_name": "Maria", "items": [{"service_id": 1}]}
     made = kiosk.emit("customer_confirm_selection", order, callback=True)
     waiting = anna.emit("queue_snapshot", callback=True)["waiting"][0]
-    assert waiting["allowed"] == ["claim_for_therapist", "cancel"]
+    assert waiting["allowed"] == ["claim_for_therapist", "cancel", "assign", "prioritise"]
     claimed = anna.emit("therapist_confirm_next", {}, callback=True)["transaction"]
-    assert claimed["allowed"] == ["start_service", "add_service", "give_back", "cancel"]
+    assert claimed["allowed"] == [
+        "start_service",
+        "add_service",
+        "give_back",
+        "cancel",
+        "no_show",
+        "transfer",
+        "remove_item",
+    ]
     started = anna.emit("therapist_start_service", {"transaction_id": made["transaction_id"]}, callback=True)
-    assert started["transaction"]["allowed"] == ["add_service", "finish_service"]
+    assert started["transaction"]["allowed"] == ["add_service", "finish_service", "remove_item", "undo_start"]
     assert claimed["id"] == waiting["id"] and claimed["queue_place"] == waiting["queue_place"]
     finished = anna.emit("therapist_finish_service", {"transaction_id": made["transaction_id"]}, callback=True)
-    assert finished["transaction"]["allowed"] == ["claim_for_cashier", "pay"]
+    assert finished["transaction"]["allowed"] == ["claim_for_cashier", "pay", "remove_item", "undo_finish"]
     assert finished["transaction"]["queue_place"] > claimed["queue_place"]  # its place among those waiting to pay

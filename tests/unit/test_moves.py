@@ -12,7 +12,7 @@ import pytest
 
 from server.domain.actors import Principal, PrincipalKind
 from server.domain.errors import CommandError, ErrorCode
-from server.domain.moves import Actor, Move, TxnState, allowed_moves, holds_payment, still_held, transition
+from server.domain.moves import Actor, Move, TxnState, Windows, allowed_moves, holds_payment, still_held, transition
 from server.domain.status import TxnStatus as S
 
 T0 = datetime(2026, 12, 1, 9, 0)
@@ -40,7 +40,8 @@ ACTORS: dict[str, Actor] = {
     "till": Actor(TILL),  # the till holding the payment
     "till with carla": Actor(TILL, CARLA),
     "other till": Actor(TILL2),
-    "kiosk": Actor(KIOSK),  # the kiosk that made the transaction
+    "kiosk": Actor(KIOSK, ticket=True),  # the kiosk that made the transaction, showing its ticket
+    "kiosk without the ticket": Actor(KIOSK),  # the next customer has touched the screen
     "other kiosk": Actor(KIOSK2),
     "lobby": Actor(LOBBY),
     "system": Actor(SYSTEM),
@@ -55,8 +56,16 @@ LEGAL_FROM: dict[Move, set[S]] = {
     Move.CLAIM_FOR_CASHIER: {S.AWAITING_PAYMENT},
     Move.PAY: {S.AWAITING_PAYMENT, S.PAYING},
     Move.RELEASE_PAYMENT: {S.PAYING},
-    Move.CANCEL: {S.PENDING_THERAPIST, S.THERAPIST_CONFIRMED},
+    Move.CANCEL: {S.PENDING_THERAPIST, S.THERAPIST_CONFIRMED, S.NO_SHOW},
     Move.RELEASE_ABANDONED: {S.THERAPIST_CONFIRMED, S.PAYING},
+    Move.NO_SHOW: {S.THERAPIST_CONFIRMED},
+    Move.RECALL: {S.NO_SHOW},
+    Move.TRANSFER: {S.THERAPIST_CONFIRMED},
+    Move.ASSIGN: {S.PENDING_THERAPIST},
+    Move.REMOVE_ITEM: {S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT},
+    Move.UNDO_START: {S.IN_SERVICE},
+    Move.UNDO_FINISH: {S.AWAITING_PAYMENT},
+    Move.PRIORITISE: {S.PENDING_THERAPIST},
 }
 TARGET: dict[Move, dict[S, S]] = {
     Move.CLAIM_FOR_THERAPIST: {S.PENDING_THERAPIST: S.THERAPIST_CONFIRMED},
@@ -67,9 +76,21 @@ TARGET: dict[Move, dict[S, S]] = {
     Move.CLAIM_FOR_CASHIER: {S.AWAITING_PAYMENT: S.PAYING},
     Move.PAY: {S.AWAITING_PAYMENT: S.PAID, S.PAYING: S.PAID},
     Move.RELEASE_PAYMENT: {S.PAYING: S.AWAITING_PAYMENT},
-    Move.CANCEL: {S.PENDING_THERAPIST: S.CANCELLED, S.THERAPIST_CONFIRMED: S.CANCELLED},
+    Move.CANCEL: {S.PENDING_THERAPIST: S.CANCELLED, S.THERAPIST_CONFIRMED: S.CANCELLED, S.NO_SHOW: S.CANCELLED},
     Move.RELEASE_ABANDONED: {S.THERAPIST_CONFIRMED: S.PENDING_THERAPIST, S.PAYING: S.AWAITING_PAYMENT},
+    Move.NO_SHOW: {S.THERAPIST_CONFIRMED: S.NO_SHOW},
+    Move.RECALL: {S.NO_SHOW: S.PENDING_THERAPIST},
+    Move.TRANSFER: {S.THERAPIST_CONFIRMED: S.THERAPIST_CONFIRMED},
+    Move.ASSIGN: {S.PENDING_THERAPIST: S.THERAPIST_CONFIRMED},
+    Move.REMOVE_ITEM: {s: s for s in (S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT)},
+    Move.UNDO_START: {S.IN_SERVICE: S.THERAPIST_CONFIRMED},
+    Move.UNDO_FINISH: {S.AWAITING_PAYMENT: S.IN_SERVICE},
+    Move.PRIORITISE: {S.PENDING_THERAPIST: S.PENDING_THERAPIST},
 }
+# Wide enough that the exhaustive test's recall and undo are inside them (the windows are tested apart).
+WIDE = Windows(recall=timedelta(hours=1), undo=timedelta(hours=1))
+FRONT_DESK = ("carla", "dana", "till", "till with carla", "other till", "system")
+THERAPIST_CAPABLE = ("anna", "ben", "room alone", "room with ben", "dana", "system")
 
 
 def state_in(status: S) -> TxnState:
@@ -92,27 +113,43 @@ def state_in(status: S) -> TxnState:
         state = replace(state, paid_at=T0)
     if status is S.CANCELLED:
         state = replace(state, cancelled_at=T0)
+    if status is S.NO_SHOW:
+        state = replace(state, no_show_at=T0)
     return state
+
+
+def own_customer(state: TxnState, who: str) -> bool:
+    """Once someone has the customer: only their therapist, the box holding the claim with
+    nobody signed in at it, or an admin (or the server)."""
+    if state.therapist_id is None and state.holder is None:
+        return True
+    if who in ("anna", "dana"):
+        return True
+    holds = {ROOM.key: "room alone", TILL.key: "till"}.get(state.holder or "")
+    return who == holds
 
 
 def forbidden(state: TxnState, move: Move, who: str) -> bool:
     actor = ACTORS[who]
-    if move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE, Move.GIVE_BACK):
-        # Once someone has the customer: only their therapist, the box holding the claim with
-        # nobody signed in at it, or an admin.
-        if state.therapist_id is None and state.holder is None:
+    if move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE):
+        return not own_customer(state, who)
+    if move in (Move.GIVE_BACK, Move.NO_SHOW, Move.TRANSFER, Move.REMOVE_ITEM, Move.UNDO_START, Move.UNDO_FINISH):
+        # The front desk on anyone's customer; a therapist (or a room box) on their own.
+        if who in FRONT_DESK:
             return False
-        if who in ("anna", "dana"):
-            return False
-        holds = {ROOM.key: "room alone", TILL.key: "till"}.get(state.holder or "")
-        return who != holds
+        return who not in THERAPIST_CAPABLE or not own_customer(state, who)
+    if move in (Move.RECALL, Move.PRIORITISE):
+        return who not in FRONT_DESK
+    if move is Move.ASSIGN:  # for oneself (the desk names a target: tested apart)
+        return who not in THERAPIST_CAPABLE
     if move in (Move.PAY, Move.RELEASE_PAYMENT):
         holders = ("till", "till with carla", "dana")  # the holding till (by key and by desk name), an admin
         return state.status is S.PAYING and who not in holders
     if move is Move.CANCEL:
-        front_desk = ("carla", "dana", "till", "till with carla", "other till")
-        if who in front_desk:
+        if who in FRONT_DESK:
             return False
+        if who in THERAPIST_CAPABLE and state.status is S.THERAPIST_CONFIRMED:
+            return not own_customer(state, who)  # a therapist's own claim: the customer left
         return not (who == "kiosk" and state.status is S.PENDING_THERAPIST)
     assert actor is not None
     return False
@@ -125,17 +162,18 @@ CASES = [(status, move, who) for status in S for move in Move for who in ACTORS]
 def test_every_status_move_and_actor(status: S, move: Move, who: str) -> None:
     state = state_in(status)
     actor = ACTORS[who]
+    args = {"windows": WIDE, "priority": True, "target": BEN if move is Move.TRANSFER else None}
     if forbidden(state, move, who):
         with pytest.raises(CommandError) as err:
-            transition(state, move, actor, NOW, room=None)
+            transition(state, move, actor, NOW, room=None, **args)
         assert err.value.code is ErrorCode.FORBIDDEN
         return
     if status not in LEGAL_FROM[move]:
         with pytest.raises(CommandError) as err:
-            transition(state, move, actor, NOW)
+            transition(state, move, actor, NOW, **args)
         assert err.value.code is ErrorCode.INVALID_STATE
         return
-    new = transition(state, move, actor, NOW)
+    new = transition(state, move, actor, NOW, **args)
     assert new.status is TARGET[move][status]
     check_fields(state, new, move, actor)
 
@@ -167,6 +205,31 @@ def check_fields(old: TxnState, new: TxnState, move: Move, actor: Actor) -> None
         assert new.cashier_id == (staff.id if staff else old.cashier_id)
     elif move is Move.CANCEL:
         assert (new.cancelled_at, new.holder) == (NOW, None)
+    elif move is Move.ASSIGN:  # as a claim, by the one who picks
+        assert new.therapist_id == (staff.id if staff else None)
+        assert new.room == (caller.name if caller.kind is PrincipalKind.DEVICE else None)
+        assert (new.holder, new.claimed_at, new.therapist_confirmed_at) == (caller.key, NOW, NOW)
+        assert new.queue_key == old.queue_key
+    elif move is Move.TRANSFER:
+        assert (new.therapist_id, new.holder, new.claimed_at, new.room) == (BEN.id, BEN.key, NOW, None)
+        assert new.therapist_confirmed_at == old.therapist_confirmed_at and new.queue_key == old.queue_key
+    elif move is Move.NO_SHOW:
+        assert (new.no_show_at, new.holder, new.claimed_at) == (NOW, None, None)
+        assert (new.therapist_id, new.room, new.therapist_confirmed_at) == (None, None, None)
+        assert new.queue_key == old.queue_key  # a recall puts them back here
+    elif move is Move.RECALL:
+        assert new.queue_key == old.queue_key and new.created_at == old.created_at  # their original place
+        assert new.holder is None and new.no_show_at == old.no_show_at
+    elif move is Move.REMOVE_ITEM:
+        assert new == old  # the items and totals are the service's
+    elif move is Move.UNDO_START:
+        assert new.service_started_at is None and new.therapist_confirmed_at == old.therapist_confirmed_at
+        assert new.holder == old.holder
+    elif move is Move.UNDO_FINISH:
+        assert new.service_finished_at is None and new.service_started_at == old.service_started_at
+        assert new.queue_key == old.created_at  # in service again, as before the finish
+    elif move is Move.PRIORITISE:
+        assert new == replace(old, priority=True)
     else:  # a release, by its holder or by the server: back to its original place, claim cleared
         assert new.queue_key == old.queue_key and (new.holder, new.claimed_at) == (None, None)
         if old.status is S.THERAPIST_CONFIRMED:
@@ -263,3 +326,70 @@ def test_changed_lists_only_what_moved() -> None:
         "queue_key": NOW,
         "holder": None,  # the service ended: nobody holds it until a till claims the payment
     }
+
+
+FRONT_DESK_REFUSALS = [
+    (S.PENDING_THERAPIST, Move.CANCEL, "kiosk without the ticket", "the ticket is needed to cancel from the kiosk"),
+    (S.PENDING_THERAPIST, Move.PRIORITISE, "anna", "only the front desk may prioritise"),
+    (S.NO_SHOW, Move.RECALL, "ben", "only the front desk may recall"),
+    (S.THERAPIST_CONFIRMED, Move.NO_SHOW, "ben", "A-001 is another therapist's customer"),
+    (S.THERAPIST_CONFIRMED, Move.NO_SHOW, "kiosk", "a kiosk may not no show"),
+    (S.IN_SERVICE, Move.UNDO_START, "room with ben", "A-001 is another therapist's customer"),
+]
+
+
+@pytest.mark.parametrize(("status", "move", "who", "says"), FRONT_DESK_REFUSALS)
+def test_front_desk_refusals_say_why(status: S, move: Move, who: str, says: str) -> None:
+    with pytest.raises(CommandError, match=says) as err:
+        transition(state_in(status), move, ACTORS[who], NOW, windows=WIDE, priority=True)
+    assert err.value.code is ErrorCode.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    ("status", "move", "since", "window", "allowed"),
+    [
+        (S.IN_SERVICE, Move.UNDO_START, timedelta(minutes=1), Windows(undo=timedelta(minutes=2)), True),
+        (S.IN_SERVICE, Move.UNDO_START, timedelta(minutes=3), Windows(undo=timedelta(minutes=2)), False),
+        (S.AWAITING_PAYMENT, Move.UNDO_FINISH, timedelta(seconds=119), Windows(undo=timedelta(minutes=2)), True),
+        (S.AWAITING_PAYMENT, Move.UNDO_FINISH, timedelta(seconds=121), Windows(undo=timedelta(minutes=2)), False),
+        (S.NO_SHOW, Move.RECALL, timedelta(minutes=29), Windows(recall=timedelta(minutes=30)), True),
+        (S.NO_SHOW, Move.RECALL, timedelta(minutes=31), Windows(recall=timedelta(minutes=30)), False),
+    ],
+)
+def test_undo_and_recall_only_within_their_window(
+    status: S, move: Move, since: timedelta, window: Windows, allowed: bool
+) -> None:
+    state = state_in(status)  # every moment in it is T0
+    now = T0 + since
+    if allowed:
+        assert transition(state, move, ACTORS["dana"], now, windows=window).status is TARGET[move][status]
+    else:
+        with pytest.raises(CommandError, match="too late") as err:
+            transition(state, move, ACTORS["dana"], now, windows=window)
+        assert err.value.code is ErrorCode.INVALID_STATE
+
+
+def test_transfer_and_assign_name_an_active_therapist() -> None:
+    claimed, waiting = state_in(S.THERAPIST_CONFIRMED), state_in(S.PENDING_THERAPIST)
+    with pytest.raises(CommandError, match="an active therapist") as err:
+        transition(claimed, Move.TRANSFER, ACTORS["carla"], NOW)  # no target
+    assert err.value.code is ErrorCode.INVALID_PAYLOAD
+    with pytest.raises(CommandError, match="an active therapist"):
+        transition(claimed, Move.TRANSFER, ACTORS["carla"], NOW, target=CARLA)  # a cashier is no therapist
+    # The desk picks a waiting customer for Ben: Ben holds the claim, in the room given.
+    picked = transition(waiting, Move.ASSIGN, ACTORS["carla"], NOW, target=BEN, room="Room 2")
+    assert (picked.therapist_id, picked.holder, picked.room) == (BEN.id, BEN.key, "Room 2")
+    # A therapist may not pick for someone else.
+    with pytest.raises(CommandError, match="only the front desk picks") as err:
+        transition(waiting, Move.ASSIGN, ACTORS["anna"], NOW, target=BEN)
+    assert err.value.code is ErrorCode.FORBIDDEN
+
+
+def test_a_transfer_moves_the_claim_to_the_new_therapist() -> None:
+    claimed = state_in(S.THERAPIST_CONFIRMED)
+    moved = transition(claimed, Move.TRANSFER, ACTORS["anna"], NOW, target=BEN, room="Room 2")
+    assert (moved.therapist_id, moved.holder, moved.room, moved.claimed_at) == (BEN.id, BEN.key, "Room 2", NOW)
+    # Ben now has the customer: Anna no longer acts on it.
+    with pytest.raises(CommandError, match="another therapist's customer"):
+        transition(moved, Move.START_SERVICE, ACTORS["anna"], NOW)
+    assert transition(moved, Move.START_SERVICE, Actor(BEN, BEN), NOW).status is S.IN_SERVICE

@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server.domain.queue_view import Entry, QueueMirror
+from server.domain.estimates import Therapist
+from server.domain.queue_view import Entry, QueueMirror, Roster
 from server.domain.status import TxnStatus as S
 
 NOW = datetime(2026, 11, 29, 12, 0, 0)
+
+
+def team(n: int) -> Roster:
+    """n therapists on shift, each able to do everything; durations as the entries say."""
+    return Roster(tuple(Therapist(i, None) for i in range(1, n + 1)))
 
 
 def at(minute: int) -> str:
@@ -21,7 +27,7 @@ def test_waiting_order_positions_and_waits() -> None:
             Entry(2, S.IN_SERVICE, at(-40), 60, NOW - timedelta(minutes=45)),
             Entry(9, S.PAID, at(-90), 60),
         ],
-        therapists=2,
+        team(2),
     )
     assert len(mirror) == 3  # paid is not live
     est = mirror.estimates(NOW)
@@ -30,7 +36,7 @@ def test_waiting_order_positions_and_waits() -> None:
 
 def test_apply_moves_and_removes() -> None:
     mirror = QueueMirror()
-    mirror.reset([Entry(1, S.PENDING_THERAPIST, at(0), 30), Entry(2, S.PENDING_THERAPIST, at(1), 30)], 1)
+    mirror.reset([Entry(1, S.PENDING_THERAPIST, at(0), 30), Entry(2, S.PENDING_THERAPIST, at(1), 30)], team(1))
     mirror.apply(Entry(1, S.THERAPIST_CONFIRMED, at(0), 30))
     assert [(e.id, e.position, e.estimated_wait_min) for e in mirror.estimates(NOW)] == [(2, 1, 30)]
     mirror.apply(Entry(1, S.CANCELLED, at(0), 30))
@@ -59,7 +65,7 @@ def test_incremental_mirror_matches_a_fresh_computation(
     changes: list[tuple[int, S, int, int]], therapists: int
 ) -> None:
     mirror = QueueMirror()
-    mirror.reset([], therapists)
+    mirror.reset([], team(therapists))
     live: dict[int, Entry] = {}
     for txn_id, status, minute, minutes in changes:
         entry = Entry(txn_id, status, at(minute), minutes)
@@ -79,3 +85,44 @@ def test_incremental_mirror_matches_a_fresh_computation(
         (e.id, e.estimated_wait_min) for e in got[:3]
     ]
     assert len(mirror) == len(live)
+
+
+def test_priority_customers_are_called_first_fifo_among_themselves() -> None:
+    mirror = QueueMirror()
+    mirror.reset(
+        [
+            Entry(1, S.PENDING_THERAPIST, at(-30), 30),
+            Entry(2, S.PENDING_THERAPIST, at(-20), 30, priority=True),
+            Entry(3, S.PENDING_THERAPIST, at(-10), 30, priority=True),
+            Entry(4, S.PENDING_THERAPIST, at(-40), 30),
+        ],
+        team(1),
+    )
+    assert [(e.id, e.position, e.estimated_wait_min) for e in mirror.estimates(NOW)] == [
+        (2, 1, 0),
+        (3, 2, 30),
+        (4, 3, 60),
+        (1, 4, 90),
+    ]
+    mirror.apply(Entry(3, S.PENDING_THERAPIST, at(-10), 30))  # priority taken off: back among the rest
+    assert [e.id for e in mirror.estimates(NOW)] == [2, 4, 1, 3]
+
+
+def test_skills_send_each_customer_to_a_therapist_who_can_serve_them() -> None:
+    mirror = QueueMirror()
+    # Anna (1) does services 1-4; Ben (2) no hot stone (service 4). Averages: 4 takes 75 min, 1 takes 60.
+    roster = Roster((Therapist(1, frozenset({1, 2, 3, 4})), Therapist(2, frozenset({1, 2, 3}))), {1: 60.0, 4: 75.0})
+    mirror.reset(
+        [
+            Entry(10, S.PENDING_THERAPIST, at(-30), 75, services=((4, 1),)),
+            Entry(11, S.PENDING_THERAPIST, at(-20), 75, services=((4, 1),)),
+            Entry(12, S.PENDING_THERAPIST, at(-10), 60, services=((1, 1),)),
+            Entry(13, S.IN_SERVICE, at(-90), 60, NOW - timedelta(minutes=50), services=((1, 1),), therapist_id=2),
+        ],
+        roster,
+    )
+    # 10 → Anna now; 11 only Anna can do: after 10 (75 min); 12 → Ben once his customer ends (10 min).
+    assert [(e.id, e.estimated_wait_min) for e in mirror.estimates(NOW)] == [(10, 0), (11, 75), (12, 10)]
+    # Nobody on shift does service 9: no estimate, and no therapist's time taken.
+    mirror.apply(Entry(14, S.PENDING_THERAPIST, at(-5), 30, services=((9, 1),)))
+    assert mirror.estimates(NOW)[-1].estimated_wait_min is None

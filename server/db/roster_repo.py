@@ -1,0 +1,99 @@
+"""Queries on who works and where: therapists on shift and their skills, rooms, observed
+service durations, and the settings changed while running."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..domain.actors import StaffRole
+from .models import Device, Room, Service, Setting, Staff, StaffSkill
+
+
+def therapists(session: Session, *, on_shift_only: bool = False) -> list[Staff]:
+    query = select(Staff).where(Staff.role == StaffRole.THERAPIST.value, Staff.active.is_(True)).order_by(Staff.name)
+    if on_shift_only:
+        query = query.where(Staff.on_shift.is_(True))
+    return list(session.scalars(query))
+
+
+def skills(session: Session, staff_ids: list[int]) -> dict[int, frozenset[int]]:
+    found: dict[int, set[int]] = {i: set() for i in staff_ids}
+    if staff_ids:
+        rows = session.execute(
+            select(StaffSkill.staff_id, StaffSkill.service_id).where(StaffSkill.staff_id.in_(staff_ids))
+        )
+        for staff_id, service_id in rows:
+            found[staff_id].add(service_id)
+    return {i: frozenset(v) for i, v in found.items()}
+
+
+def set_skills(session: Session, staff_id: int, service_ids: set[int]) -> None:
+    session.execute(delete(StaffSkill).where(StaffSkill.staff_id == staff_id))
+    if service_ids:
+        session.execute(insert(StaffSkill), [{"staff_id": staff_id, "service_id": s} for s in sorted(service_ids)])
+
+
+def active_service_ids(session: Session) -> frozenset[int]:
+    return frozenset(session.scalars(select(Service.id).where(Service.active.is_(True))))
+
+
+def averages(session: Session) -> dict[int, float]:
+    """Expected minutes of each service (`estimates.expected_by_service` works them out)."""
+    from ..domain.estimates import expected_by_service
+
+    rows = session.execute(select(Service.id, Service.duration_min, Service.avg_minutes, Service.avg_samples))
+    return expected_by_service([(i, minutes, avg, samples) for i, minutes, avg, samples in rows])
+
+
+def lock_services(session: Session, ids: list[int]) -> list[Service]:
+    query = select(Service).where(Service.id.in_(ids)).order_by(Service.id)
+    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
+def set_shift(session: Session, staff_id: int, on: bool, now: datetime) -> bool:
+    """Put a therapist on or off shift; False if nothing changed (already so, or not a therapist)."""
+    result = session.execute(
+        update(Staff)
+        .where(Staff.id == staff_id, Staff.role == StaffRole.THERAPIST.value, Staff.on_shift.is_not(on))
+        .values(on_shift=on, shift_changed_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def rooms(session: Session, *, active_only: bool = True) -> list[Room]:
+    query = select(Room).order_by(Room.sort_order, Room.name)
+    if active_only:
+        query = query.where(Room.active.is_(True))
+    return list(session.scalars(query))
+
+
+def room_named(session: Session, name: str) -> Room | None:
+    return session.scalars(select(Room).where(Room.name == name)).first()
+
+
+def device_room(session: Session, device_id: int) -> str | None:
+    """A room box's room, when one is set for it."""
+    row = session.execute(
+        select(Room.name).join(Device, Device.room_id == Room.id).where(Device.id == device_id)
+    ).first()
+    return row[0] if row is not None else None
+
+
+def settings(session: Session) -> dict[str, Any]:
+    return {key: json.loads(value) for key, value in session.execute(select(Setting.key, Setting.value))}
+
+
+def put_setting(session: Session, key: str, value: Any, now: datetime, by: str) -> None:
+    encoded = json.dumps(value, sort_keys=True)
+    existing = session.get(Setting, key)
+    if existing is None:
+        session.add(Setting(key=key, value=encoded, updated_at=now, updated_by=by))
+    else:
+        existing.value, existing.updated_at, existing.updated_by = encoded, now, by
