@@ -28,6 +28,9 @@ class ErrorCode(StrEnum):
     UNKNOWN_EVENT = "unknown_event"
     QUEUE_CLOSED = "queue_closed"
     QUEUE_FULL = "queue_full"
+    CONFIRMATION_NEEDED = "confirmation_needed"
+    TILL_CLOSED = "till_closed"
+    MANAGER_NEEDED = "manager_needed"
 
 
 class Retry(StrEnum):
@@ -55,6 +58,11 @@ RETRY_CLASS: dict[ErrorCode, Retry] = {
     # long): an order is for now, so it is dropped, and the kiosk shows why.
     ErrorCode.QUEUE_CLOSED: Retry.FINAL,
     ErrorCode.QUEUE_FULL: Retry.FINAL,
+    # The till's checks: the same payment again is refused again until the cashier confirms the
+    # amount, opens the till, or a manager approves.
+    ErrorCode.CONFIRMATION_NEEDED: Retry.FINAL,
+    ErrorCode.TILL_CLOSED: Retry.FINAL,
+    ErrorCode.MANAGER_NEEDED: Retry.FINAL,
 }
 
 ERROR_MEANINGS: dict[ErrorCode, str] = {
@@ -72,6 +80,9 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.UNKNOWN_EVENT: "no such event (or an event name that is not a short string)",
     ErrorCode.QUEUE_CLOSED: "the kiosk takes no new customer now: outside the opening hours or past the last entry",
     ErrorCode.QUEUE_FULL: "the kiosk takes no new customer now: the wait would be longer than the spa allows",
+    ErrorCode.CONFIRMATION_NEEDED: "cash tendered far above the bill: send it again with confirm: true once checked",
+    ErrorCode.TILL_CLOSED: "this till has no open cash session: it takes no cash until it is opened",
+    ErrorCode.MANAGER_NEEDED: "a manager's PIN is needed (a void, a refund, a big discount), or the one sent is wrong",
 }
 
 

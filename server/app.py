@@ -30,8 +30,9 @@ from .service.principals import TokenCache
 from .service.printing import ReceiptHeader
 from .service.queue import QueueService
 from .service.roster import RosterService
-from .service.sessions import SignInLimiter
+from .service.sessions import SignInLimiter, SignInPolicy
 from .service.spa_settings import SpaSettings
+from .service.till import ManagerCheck, TillService
 from .web.security import client_address, scope_environ
 from .workers import LoopBeat, Workers
 
@@ -53,6 +54,7 @@ class Runtime:
     protocol: SocketIOAdapter
     sign_in_limiter: SignInLimiter
     spa_settings: SpaSettings
+    till: TillService
     workers: Workers = field(default_factory=Workers)
     loop_beat: LoopBeat = field(default_factory=LoopBeat)
     started: bool = False
@@ -155,8 +157,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     tokens = TokenCache()
     desk = FrontDesk(service)
     roster = RosterService(db, service, broadcaster.roster_changed)
+    sign_in_limiter = SignInLimiter.from_settings(settings)
+    till = TillService(db, service, ManagerCheck(sign_in_limiter, SignInPolicy.from_settings(settings)))
     dispatcher = Dispatcher(
-        event_table(Services(db, service, outbound, settings.appliance_silent_after_s, desk, roster)),
+        event_table(Services(db, service, outbound, settings.appliance_silent_after_s, desk, roster, till)),
         lambda token: tokens.resolve(db.read, token),
         outbound,
     )
@@ -182,8 +186,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         broadcaster=broadcaster,
         housekeeping=housekeeping,
         protocol=adapter,
-        sign_in_limiter=SignInLimiter.from_settings(settings),
+        sign_in_limiter=sign_in_limiter,
         spa_settings=spa_settings,
+        till=till,
     )
     app.extensions["spa"] = rt
 
@@ -195,4 +200,3 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if settings.start_background:
         rt.start()
     return app
-

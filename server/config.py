@@ -95,6 +95,13 @@ class Settings:
     no_show_recall_min: int = 30
     undo_window_s: int = 120
     language: str = "en"
+    # The till: prices include tax (else tax is added on the receipt); cash tendered above this
+    # many times the bill and more than the largest note over it needs the cashier's
+    # confirmation; a discount above this share of the bill (basis points) needs a manager's PIN.
+    prices_include_tax: bool = True
+    tender_confirm_multiple: int = 5
+    largest_note_cents: int = 20_000
+    discount_without_manager_bp: int = 1_000
     # The address phones reach the server at, for the ticket's QR code (https://spa.example);
     # empty: the address the kiosk's page came from.
     public_url: str = ""
@@ -130,6 +137,13 @@ class Settings:
             "no_show_recall_min": self.no_show_recall_min,
             "undo_window_s": self.undo_window_s,
             "language": self.language,
+            "prices_include_tax": self.prices_include_tax,
+            "tender_confirm_multiple": self.tender_confirm_multiple,
+            "largest_note_cents": self.largest_note_cents,
+            "discount_without_manager_bp": self.discount_without_manager_bp,
+            "spa_name": self.spa_name,
+            "spa_address": self.spa_address,
+            "currency": self.currency,
         }
         return Defaults(**{key: CHECKS[key](value, key) for key, value in values.items()})
 
@@ -181,6 +195,10 @@ _ENV = {
     "undo_window_s": "SPA_UNDO_WINDOW_S",
     "language": "SPA_LANGUAGE",
     "public_url": "SPA_PUBLIC_URL",
+    "prices_include_tax": "SPA_PRICES_INCLUDE_TAX",
+    "tender_confirm_multiple": "SPA_TENDER_CONFIRM_MULTIPLE",
+    "largest_note_cents": "SPA_LARGEST_NOTE_CENTS",
+    "discount_without_manager_bp": "SPA_DISCOUNT_WITHOUT_MANAGER_BP",
     "sign_in_free_failures_per_staff": "SPA_SIGN_IN_FREE_FAILURES_PER_STAFF",
     "sign_in_free_failures_per_address": "SPA_SIGN_IN_FREE_FAILURES_PER_ADDRESS",
     "sign_in_max_delay_s": "SPA_SIGN_IN_MAX_DELAY_S",

@@ -62,6 +62,11 @@ class Service(Base):
     # it), starting from duration_min; `avg_samples` services observed so far.
     avg_minutes: Mapped[float | None] = mapped_column(Float, default=None)
     avg_samples: Mapped[int] = mapped_column(Integer, default=0)
+    # Basis points (1900 = 19 %); copied onto each item when it is added, so a later change of
+    # rate (or price) never alters a transaction already made.
+    tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str | None] = mapped_column(String(40), default=None)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Room(Base):
@@ -195,6 +200,12 @@ class Transaction(Base):
     priority_reason: Mapped[str | None] = mapped_column(String(16), default=None)
     # The ticket's unguessable id: the phone page /t/<public_id> and the kiosk's proof of a ticket.
     public_id: Mapped[str | None] = mapped_column(String(24), default=None)
+    # An order discount as given (percent in basis points, or cents), what it takes off the
+    # items' total after their own discounts (worked out again when an item changes), and why.
+    discount_kind: Mapped[str | None] = mapped_column(String(8), default=None)
+    discount_value: Mapped[int] = mapped_column(Integer, default=0)
+    discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    discount_reason: Mapped[str | None] = mapped_column(String(80), default=None)
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -219,13 +230,21 @@ class TransactionItem(Base):
     duration_min: Mapped[int] = mapped_column(Integer)
     added_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
+    # A line discount as given (percent in basis points, or an amount in cents), what it takes
+    # off unit price × quantity, and why.
+    discount_kind: Mapped[str | None] = mapped_column(String(8), default=None)
+    discount_value: Mapped[int] = mapped_column(Integer, default=0)
+    discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    discount_reason: Mapped[str | None] = mapped_column(String(80), default=None)
 
 
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_in("method", PAYMENT_METHODS), name="ck_payments_method"),
+        CheckConstraint(_in("method", (*PAYMENT_METHODS, "split")), name="ck_payments_method"),
         CheckConstraint("amount_paid_cents >= amount_due_cents", name="ck_payments_enough"),
+        UniqueConstraint("receipt_number", name="uq_payments_receipt_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -237,21 +256,144 @@ class Payment(Base):
     cashier_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    # The therapist's tip, paid with the bill (amount_paid covers due + tip + change).
+    tip_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Unique and without gaps per till and year (T3-2026-000042); null for a payment without a till.
+    receipt_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("till_sessions.id", name="fk_payments_session"), default=None
+    )
+
+
+class PaymentTender(Base):
+    """How a payment was paid: one row per method (cash, card); change only ever from cash."""
+
+    __tablename__ = "payment_tenders"
+    __table_args__ = (
+        CheckConstraint(_in("method", PAYMENT_METHODS), name="ck_tenders_method"),
+        CheckConstraint("amount_cents >= 0 AND change_cents >= 0", name="ck_tenders_amounts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    amount_cents: Mapped[int] = mapped_column(Integer)  # tendered
+    change_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Refund(Base):
+    """Money given back after a payment: an entry of its own (the paid transaction is never
+    edited), approved by a manager's PIN, with a number from the till's series."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint(_in("method", PAYMENT_METHODS), name="ck_refunds_method"),
+        CheckConstraint("amount_cents > 0", name="ck_refunds_amount"),
+        UniqueConstraint("receipt_number", name="uq_refunds_receipt_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    receipt_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(80))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), default=None)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("till_sessions.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class RefundItem(Base):
+    __tablename__ = "refund_items"
+
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("transaction_items.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+
+class TillSession(Base):
+    """A till's cash drawer from its opening (with a float) to its closing (counted, with its Z
+    report). A till takes no cash while it has no open session."""
+
+    __tablename__ = "till_sessions"
+    __table_args__ = (Index("ix_till_sessions_device", "device_id", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    opened_at: Mapped[datetime] = mapped_column(Timestamp)
+    opened_by: Mapped[str] = mapped_column(String(40))
+    float_cents: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    counted_cash_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    counted_card_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+    counted_json: Mapped[str | None] = mapped_column(Text, default=None)  # {denomination: count}
+
+
+class CashMovement(Base):
+    """Cash put into or taken out of a drawer outside a sale (change from the bank, a supplier
+    paid from the till), with why."""
+
+    __tablename__ = "cash_movements"
+    __table_args__ = (
+        CheckConstraint("kind IN ('in', 'out')", name="ck_cash_movements_kind"),
+        CheckConstraint("amount_cents > 0", name="ck_cash_movements_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("till_sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(4))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(80))
+    by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class TillReport(Base):
+    """An X report (any time) or the Z report (at close) of a session, kept as it was printed."""
+
+    __tablename__ = "till_reports"
+    __table_args__ = (CheckConstraint("kind IN ('x', 'z')", name="ck_till_reports_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("till_sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(1))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    body: Mapped[str] = mapped_column(Text)  # JSON, as printed
+
+
+class DocumentCounter(Base):
+    """Receipt and refund numbers: one series per till and year, raised under its row lock in
+    the transaction that uses the number, so the series has no gaps."""
+
+    __tablename__ = "document_counters"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class PrintJob(Base):
-    """A receipt for a till's printer. 'failed' is the printer's latest word, not the end:
-    the till retries it when the printer recovers, and reports 'printed' once."""
+    """A receipt, or another document (a refund or void slip, a cash movement, an X or Z
+    report), for a till's printer. 'failed' is the printer's latest word, not the end: the till
+    retries it when the printer recovers, and reports 'printed' once."""
 
     __tablename__ = "print_jobs"
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'printed', 'failed')", name="ck_print_jobs_state"),
+        CheckConstraint("kind IN ('receipt', 'document')", name="ck_print_jobs_kind"),
         Index("ix_print_jobs_device_state", "device_id", "state"),
     )
 
     job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12), default="receipt")
+    # None for a document about no one visit (a cash movement, a report).
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True, default=None)
     payload: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -124,10 +124,14 @@ def lock_by_code(session: Session, business_day: date, code: str) -> TxnRecord |
     return _record(session, query)
 
 
+# What a new row holds in the columns an insert leaves out: their scalar defaults, else NULL.
+_TXN_DEFAULTS = {c.key: c.default.arg if c.default is not None and c.default.is_scalar else None for c in TXN.c}
+
+
 def insert_transaction(session: Session, values: dict[str, Any]) -> TxnRecord:
     values = {**values, "row_version": 1}
     new_id = session.execute(insert(TXN).values(**values)).inserted_primary_key[0]
-    return TxnRecord({c: None for c in TXN.c.keys()} | values | {"id": new_id})
+    return TxnRecord(_TXN_DEFAULTS | values | {"id": new_id})
 
 
 def save(session: Session, txn: TxnRecord) -> None:

@@ -42,6 +42,9 @@ class Move(StrEnum):
     UNDO_START = "undo_start"  # a start pressed by mistake, shortly after
     UNDO_FINISH = "undo_finish"  # a finish pressed by mistake, before a cashier has it
     PRIORITISE = "prioritise"  # priority on or off for a waiting customer
+    # The till's (a manager approves the void in the service):
+    DISCOUNT = "discount"  # a line or order discount before payment
+    VOID = "void"  # a bill cancelled at the till before payment
 
 
 # The status move each one makes, and the only statuses it starts from when narrower than the
@@ -65,6 +68,8 @@ _COMMAND: dict[Move, Command] = {
     Move.UNDO_START: Command.UNDO_START,
     Move.UNDO_FINISH: Command.UNDO_FINISH,
     Move.PRIORITISE: Command.SET_PRIORITY,
+    Move.DISCOUNT: Command.DISCOUNT,
+    Move.VOID: Command.VOID,
 }
 _ONLY_FROM: dict[Move, frozenset[TxnStatus]] = {
     Move.GIVE_BACK: frozenset({TxnStatus.THERAPIST_CONFIRMED}),
@@ -235,7 +240,7 @@ def transition(
             cashier_desk=state.cashier_desk or caller.name,
             holder=None,
         )
-    elif move is Move.CANCEL:
+    elif move in (Move.CANCEL, Move.VOID):
         changes["holder"] = None
     # START_SERVICE keeps the holder: the room box that claimed goes on acting for its customer
     # (the server takes back only unstarted claims). ADD_SERVICE, REMOVE_ITEM: the items are the
@@ -273,6 +278,10 @@ def _authorise(state: TxnState, move: Move, actor: Actor, target: Principal | No
         if not _is_desk(actor):
             raise CommandError(ErrorCode.FORBIDDEN, f"only the front desk may {move.value.replace('_', ' ')}")
     elif move in _DESK_OR_OWN:
+        if move is Move.REMOVE_ITEM and state.status is TxnStatus.PAYING:
+            if not holds_payment(state, actor):  # at the till: only the till that holds the payment
+                raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is being paid at {state.cashier_desk}")
+            return
         if not _is_desk(actor):
             if not actor.caller.can(Capability.THERAPIST):
                 what = move.value.replace("_", " ")
@@ -289,7 +298,9 @@ def _authorise(state: TxnState, move: Move, actor: Actor, target: Principal | No
             raise CommandError(ErrorCode.FORBIDDEN, "a therapist picks for themselves; the desk names the therapist")
     elif move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE):
         _check_own_customer(state, actor)
-    elif move is Move.PAY:
+    elif move in (Move.PAY, Move.DISCOUNT, Move.VOID):
+        if move is not Move.PAY and not (actor.caller.can(Capability.CASHIER) or _is_desk(actor)):
+            raise CommandError(ErrorCode.FORBIDDEN, f"only the till may {move.value} a bill")
         if state.status is TxnStatus.PAYING and not holds_payment(state, actor):
             raise CommandError(ErrorCode.FORBIDDEN, f"{state.code} is being paid at {state.cashier_desk}")
     elif move is Move.RELEASE_PAYMENT:

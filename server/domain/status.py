@@ -38,6 +38,8 @@ class Command(StrEnum):
     UNDO_START = "undo_start"
     UNDO_FINISH = "undo_finish"
     SET_PRIORITY = "set_priority"
+    DISCOUNT = "discount"
+    VOID = "void"
 
 
 S = TxnStatus
@@ -66,6 +68,12 @@ _MOVES: dict[tuple[TxnStatus, Command], TxnStatus] = {
     (S.AWAITING_PAYMENT, Command.REMOVE_ITEM): S.AWAITING_PAYMENT,
     (S.IN_SERVICE, Command.UNDO_START): S.THERAPIST_CONFIRMED,
     (S.AWAITING_PAYMENT, Command.UNDO_FINISH): S.IN_SERVICE,
+    # The till's: a discount or a line removed before payment; a void (with a manager) instead of it.
+    (S.PAYING, Command.REMOVE_ITEM): S.PAYING,
+    (S.AWAITING_PAYMENT, Command.DISCOUNT): S.AWAITING_PAYMENT,
+    (S.PAYING, Command.DISCOUNT): S.PAYING,
+    (S.AWAITING_PAYMENT, Command.VOID): S.CANCELLED,
+    (S.PAYING, Command.VOID): S.CANCELLED,
 }
 
 # The moment each status was reached is kept in a column of its own.

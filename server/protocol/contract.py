@@ -68,7 +68,8 @@ VERSION = {"type": "integer", "minimum": 0, "description": "the queue version; +
 # The `reason` of a queue change: the literals the service passes with each change.
 REASONS = (
     "created claimed started service_added finished cashier_claimed paid released cancelled "
-    "no_show recalled transferred item_removed start_undone finish_undone priority_set priority_cleared"
+    "no_show recalled transferred item_removed start_undone finish_undone priority_set priority_cleared "
+    "discounted voided refunded"
 ).split()
 APPLIANCE_STATES = ["ok", "degraded", "silent", "never_seen"]  # server/service/appliances.py
 OK = {"ok": {"const": True}}
@@ -101,7 +102,12 @@ ITEM = obj(
         "line_total": MONEY,
         "duration_min": COUNT,
         "added_by": {"type": "string", "description": "who added it: 'device:1', 'staff:2'"},
-    }
+    },
+    {
+        "discount": {**MONEY, "description": "taken off this line (its own discount; the order's is apart)"},
+        "discount_reason": nullable(STRING),
+        "tax_rate": {"type": "string", "description": "percent, exact: '19.00'"},
+    },
 )
 TIMESTAMPS = obj({name: nullable(TIME) for name in REACHED_AT.values()})
 STAFF_FIELDS: JSON = {
@@ -122,11 +128,13 @@ STAFF_OPTIONAL: JSON = {
     "queue_place": {"type": "string", "description": "an opaque sort key: the queue's order (FIFO)"},
     "priority": {"type": "boolean", "description": "called before everyone without it (FIFO among themselves)"},
     "priority_reason": nullable(enum([r.value for r in PriorityReason])),
-    "cancel_reason": nullable(enum([r.value for r in CancelReason])),
+    "cancel_reason": nullable(enum([*(r.value for r in CancelReason), "void"], "void: cancelled at the till")),
     "unservable": {
         "type": "boolean",
         "description": "waiting, and nobody on shift can do all of its services (broadcasts and snapshots)",
     },
+    "order_discount": {**MONEY, "description": "the order's discount, after the lines' own"},
+    "order_discount_reason": nullable(STRING),
     "recall_until": {**TIME, "description": "a no-show: the front desk may recall them until then"},
 }
 STAFF_VIEW = obj(STAFF_FIELDS, STAFF_OPTIONAL, "Staff view: the public view plus the customer, people and items")
@@ -200,6 +208,14 @@ ROSTER = {
     "rooms": array(obj({"id": ID, "name": STRING})),
 }
 STAFF_MEMBER = obj({"id": ID, "name": STRING, "role": enum([r.value for r in StaffRole])})
+PAID_WITH = enum([*(m.value for m in PaymentMethod), "split"], "split: cash and card in one payment")
+TENDERS = array(obj({"method": enum([m.value for m in PaymentMethod]), "amount": MONEY}), 2)
+RATE = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "description": "a tax rate in percent, exact"}
+RECEIPT_NUMBER = {
+    "type": "string",
+    "pattern": r"^T[0-9]{2,}-[0-9]{4}-[0-9]{6}$",
+    "description": "T<till>-<year>-<n>: gap-free per till and year (the daily code is apart)",
+}
 RECEIPT = obj(
     {
         "spa_name": STRING,
@@ -208,15 +224,49 @@ RECEIPT = obj(
         "code": CODE,
         "paid_at": TIME,
         "cashier": STRING,
-        "items": array(obj({"name": STRING, "quantity": {"type": "integer", "minimum": 1}, "unit_price": MONEY})),
+        "items": array(
+            obj(
+                {"name": STRING, "quantity": {"type": "integer", "minimum": 1}, "unit_price": MONEY},
+                {"discount": MONEY, "tax_rate": RATE},
+            )
+        ),
         "total": MONEY,
         "paid": MONEY,
         "change": MONEY,
-        "method": enum([m.value for m in PaymentMethod]),
+        "method": PAID_WITH,
     },
-    {"copy": {"const": True, "description": "a reprint"}},
+    {
+        "copy": {"const": True, "description": "a reprint: printed with COPY on it"},
+        "receipt_number": nullable(RECEIPT_NUMBER),
+        "timezone": {"type": "string", "description": "the spa's IANA zone: the receipt shows local time"},
+        "order_discount": MONEY,
+        "prices_include_tax": BOOL,
+        "taxes": array(obj({"rate": RATE, "net": MONEY, "tax": MONEY, "gross": MONEY})),
+        "tip": MONEY,
+        "tenders": TENDERS,
+    },
 )
 PRINT_JOB = obj({"job_id": STRING, "transaction_id": ID, "open_drawer": BOOL, "receipt": RECEIPT})
+DOCUMENT_KINDS = ["void", "refund", "till_open", "cash_in", "cash_out", "x_report", "z_report"]
+DOCUMENT = obj(
+    {
+        "kind": enum(DOCUMENT_KINDS),
+        "title": STRING,
+        "number": nullable(RECEIPT_NUMBER),
+        "spa_name": STRING,
+        "spa_address": STRING,
+        "timezone": STRING,
+        "at": TIME,
+        "till": STRING,
+        "lines": array(obj({"label": STRING, "value": STRING})),
+    },
+    description="A slip or a report: labelled lines, money already formatted with the currency",
+)
+DOCUMENT_JOB = obj(
+    {"job_id": STRING, "transaction_id": nullable(ID), "open_drawer": BOOL, "document": DOCUMENT},
+    description="A till's slip (void, refund, cash in/out, opening) or report (X, Z)",
+)
+ANY_JOB = {"anyOf": [PRINT_JOB, DOCUMENT_JOB]}
 DEVICE_HEALTH = obj({}, {"state": STRING, "detail": STRING, "last_event_at": {"type": "number"}})
 DEVICES = {"type": "object", "additionalProperties": DEVICE_HEALTH}
 APPLIANCE = obj(
@@ -235,8 +285,62 @@ PAYMENT = obj(
         "amount_due": MONEY,
         "amount_paid": MONEY,
         "change": MONEY,
-        "method": enum([m.value for m in PaymentMethod]),
+        "method": PAID_WITH,
         "paid_at": TIME,
+    },
+    {
+        "tip": {**MONEY, "description": "for the therapist, on top of amount_due"},
+        "receipt_number": nullable(RECEIPT_NUMBER),
+        "tenders": TENDERS,
+    },
+)
+SESSION = obj(
+    {"id": ID, "opened_at": TIME, "opened_by": STRING, "float": MONEY, "closed_at": nullable(TIME)},
+    description="a till's cash drawer session",
+)
+BY_METHOD = obj({"cash": MONEY, "card": MONEY})
+DRAWER_REPORT = obj(
+    {
+        "kind": enum(["x", "z"]),
+        "session": ID,
+        "opened_at": TIME,
+        "opened_by": STRING,
+        "at": TIME,
+        "float": MONEY,
+        "sales": BY_METHOD,
+        "tips": MONEY,
+        "refunds": BY_METHOD,
+        "cash_in": MONEY,
+        "cash_out": MONEY,
+        "expected": BY_METHOD,
+        "payments": COUNT,
+        "first_receipt": nullable(RECEIPT_NUMBER),
+        "last_receipt": nullable(RECEIPT_NUMBER),
+    },
+    {
+        "closed_at": TIME,
+        "counted": obj(
+            {
+                "cash": MONEY,
+                "card": nullable(MONEY),
+                "denominations": {
+                    "type": "object",
+                    "description": "denomination in cents → how many",
+                    "additionalProperties": COUNT,
+                },
+            }
+        ),
+        "over_short": obj({"cash": MONEY, "card": nullable(MONEY)}),
+    },
+    "X (any time) or Z (at close): expected against counted per method; over_short < 0 is short",
+)
+REFUND_RESULT = obj(
+    {
+        "id": ID,
+        "amount": MONEY,
+        "method": enum([m.value for m in PaymentMethod]),
+        "receipt_number": nullable(RECEIPT_NUMBER),
+        "items": array(obj({"item_id": ID, "quantity": {"type": "integer", "minimum": 1}, "amount": MONEY})),
     }
 )
 SERVICE = obj({"id": ID, "name": STRING, "price": MONEY, "duration_min": COUNT, "active": BOOL})
@@ -303,6 +407,22 @@ ACKS: dict[str, JSON] = {
     "cashier_pay": command_ack(
         {"change": MONEY, "payment": PAYMENT, "print_job": nullable(PRINT_JOB), "transaction": STAFF_VIEW}
     ),
+    "cashier_discount": TRANSACTION_ACK,
+    "cashier_void": command_ack({"print_job": nullable(DOCUMENT_JOB), "transaction": STAFF_VIEW}),
+    "cashier_refund": command_ack(
+        {"refund": REFUND_RESULT, "print_job": nullable(DOCUMENT_JOB), "transaction": STAFF_VIEW}
+    ),
+    "till_open": command_ack({"session": SESSION, "print_job": nullable(DOCUMENT_JOB)}),
+    "till_cash": command_ack(
+        {
+            "movement": obj({"id": ID, "kind": enum(["in", "out"]), "amount": MONEY}),
+            "expected_cash": MONEY,
+            "print_job": nullable(DOCUMENT_JOB),
+        }
+    ),
+    "till_report_x": obj({**OK, "report": DRAWER_REPORT, "print_job": nullable(DOCUMENT_JOB)}),
+    "till_close": command_ack({"report": DRAWER_REPORT, "print_job": nullable(DOCUMENT_JOB)}),
+    "till_status": obj({**OK, "open": BOOL, "session": nullable(SESSION)}, {"report": DRAWER_REPORT}),
     "cashier_release": TRANSACTION_ACK,
     "cancel_transaction": TRANSACTION_ACK,
     "queue_snapshot": obj(
@@ -329,7 +449,7 @@ ACKS: dict[str, JSON] = {
     "appliance_heartbeat": EMPTY_ACK,
     "receipt_reprint": obj({**OK, "job_id": STRING}),
     "receipt_status": EMPTY_ACK,
-    "print_jobs_pending": obj({**OK, "jobs": array(PRINT_JOB)}),
+    "print_jobs_pending": obj({**OK, "jobs": array(ANY_JOB)}),
     "desk_sign_in": obj({**OK, "staff": STAFF_MEMBER}),
     "desk_sign_out": obj({**OK, "signed_out": {"type": "boolean", "description": "someone was signed in"}}),
     "device_activity": EMPTY_ACK,
@@ -376,9 +496,22 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
     "appliances_updated": ("room monitor, when an appliance's state changes", obj({"appliances": array(APPLIANCE)})),
     "receipt_status": (
         "room cashier_queue and the till's connections",
-        obj({"transaction_id": ID, "job_id": STRING, "ok": BOOL, "state": STRING, "detail": STRING, "device": STRING}),
+        obj(
+            {
+                "transaction_id": nullable(ID),
+                "job_id": STRING,
+                "ok": BOOL,
+                "state": STRING,
+                "detail": STRING,
+                "device": STRING,
+            }
+        ),
     ),
     "print_receipt": ("the till (device_<id>); again on every connect until reported printed", PRINT_JOB),
+    "print_document": (
+        "the till (device_<id>): a slip or report; again on every connect until reported printed",
+        DOCUMENT_JOB,
+    ),
     "desk_signed_in": ("the device's connections", obj({"staff": STAFF_MEMBER})),
     "desk_signed_out": ("the device's connections", obj({"signed_out": BOOL})),
     "appliance_status": ("the device's connections", obj({"device": STRING, "devices": DEVICES})),
@@ -452,6 +585,16 @@ SUMMARIES: dict[str, str] = {
     "therapist_choose_room": "a therapist: the room their calls send customers to",
     "staff_roster": "staff: the therapists (on shift, room, skills, whom they have) and the rooms",
     "room_list": "anyone: the spa's rooms",
+    "cashier_discount": "cashier, front desk: a line or order discount (percent or amount, with a reason; a "
+    "manager's PIN above the threshold); value 0 takes it off",
+    "cashier_void": "cashier: cancel a bill before payment, with a manager's PIN; a void slip prints",
+    "cashier_refund": "cashier: money back after payment (whole or per item), with a manager's PIN; an entry of "
+    "its own, a slip prints, cash opens the drawer",
+    "till_open": "till: open the cash drawer's session with a float",
+    "till_cash": "till: cash put in or taken out of the drawer, with a reason",
+    "till_report_x": "till: the X report (what the drawer should hold now); printed and kept",
+    "till_close": "till: close the session with the counted cash; the Z report prints and is kept",
+    "till_status": "till: whether its drawer is open, and what it should hold",
 }
 
 INFO = """The Socket.IO protocol of the spa queue server (docs/PROTOCOL.md explains it).

@@ -23,6 +23,7 @@ from ..service.outbound import (
 )
 from ..service.queue import QueueService
 from ..service.roster import RosterService
+from ..service.till import TillService
 from . import schema
 from .broadcaster import customer_update
 from .dispatcher import Call, EventSpec
@@ -40,10 +41,11 @@ class Services:
     appliance_silent_after_s: float
     desk: FrontDesk
     roster: RosterService
+    till: TillService
 
 
 def event_table(sv: Services) -> dict[str, EventSpec]:
-    q, d, r = sv.queue, sv.desk, sv.roster
+    q, d, r, t = sv.queue, sv.desk, sv.roster, sv.till
     uc = _UseCases(sv)
     desk_or_own = (C.FRONT_DESK, C.THERAPIST)
 
@@ -63,7 +65,18 @@ def event_table(sv: Services) -> dict[str, EventSpec]:
         "cashier_lookup": EventSpec(
             schema.parse_lookup, (C.CASHIER,), _as(q.lookup_for_cashier), after=uc.after_lookup
         ),
-        "cashier_pay": EventSpec(schema.parse_pay, (C.CASHIER,), _as(q.pay), after=uc.after_pay),
+        "cashier_pay": EventSpec(schema.parse_pay, (C.CASHIER,), _as(t.pay), after=uc.after_pay),
+        "cashier_discount": EventSpec(
+            schema.parse("cashier_discount"), (C.CASHIER, C.FRONT_DESK), _as(t.discount), after=uc.after_print
+        ),
+        "cashier_void": EventSpec(schema.parse("cashier_void"), (C.CASHIER,), _as(t.void), after=uc.after_print),
+        "cashier_refund": EventSpec(schema.parse("cashier_refund"), (C.CASHIER,), _as(t.refund), after=uc.after_print),
+        # The till's cash drawer: a till device's (its signed-in cashier's) own; docs/PROTOCOL.md.
+        "till_open": EventSpec(schema.parse("till_open"), (C.CASHIER,), _as(t.open_till), after=uc.after_print),
+        "till_cash": EventSpec(schema.parse("till_cash"), (C.CASHIER,), _as(t.cash_movement), after=uc.after_print),
+        "till_report_x": EventSpec(schema.parse_empty, (C.CASHIER,), _as(t.report_x), after=uc.after_print),
+        "till_close": EventSpec(schema.parse("till_close"), (C.CASHIER,), _as(t.close_till), after=uc.after_print),
+        "till_status": EventSpec(schema.parse_empty, (C.CASHIER,), _as(t.status)),
         "cashier_release": EventSpec(txn_action("cashier_token"), (C.CASHIER,), _as(q.release_by_cashier)),
         "cancel_transaction": EventSpec(
             schema.parse("cancel_transaction"), (C.CANCEL, C.CANCEL_OWN, C.THERAPIST), _as(q.cancel)
@@ -137,8 +150,14 @@ class _UseCases:
         else:
             result["error"] = ack["error"]
         self.out.emit("cashier_pay_result", result, to=call.sid)
+        self.after_print(call, ack)
+
+    def after_print(self, call: Call, ack: dict[str, Any]) -> None:
+        """A receipt, slip or report the command made goes to the caller's till (a replayed
+        command's job went out the first time, and is resent on reconnect until printed)."""
         if ack["ok"] and ack.get("print_job") and not ack.get("replayed"):
-            self.out.emit("print_receipt", ack["print_job"], to=device_room(call.principal.id))
+            job = ack["print_job"]
+            self.out.emit(printing.event_of(job), job, to=device_room(call.principal.id))
 
     def after_lookup(self, call: Call, ack: dict[str, Any]) -> None:
         # A code scanned at a till's appliance shows on that till's screen (same device token).
@@ -206,7 +225,7 @@ class _UseCases:
         device_id, job = printing.reprint(
             self.sv.db, queue.receipt_header, call.principal, ref.transaction_id, self._now()
         )
-        self.out.emit("print_receipt", job, to=device_room(device_id))
+        self.out.emit(printing.event_of(job), job, to=device_room(device_id))
         return {"job_id": job["job_id"]}
 
     def receipt_status(self, call: Call, report: commands.PrintStatus) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from ..service.commands import (
     Assign,
     Cancel,
     CashierClaim,
+    CashMove,
     ChooseRoom,
     ConfirmSelection,
     DeskAction,
@@ -46,15 +47,21 @@ from ..service.commands import (
     Heartbeat,
     ItemRequest,
     Lookup,
+    ManagerPin,
     Pay,
     PrintStatus,
     Prioritise,
+    RefundRequest,
     RemoveItem,
+    SetDiscount,
     Shift,
     TherapistClaim,
+    TillClose,
+    TillOpen,
     Transfer,
     TxnAction,
     TxnRef,
+    Void,
 )
 
 __all__ = [
@@ -504,15 +511,197 @@ CASHIER_CLAIM: Payload[CashierClaim] = Payload(
     (token("cashier_token"), KEY),
     lambda p: CashierClaim(p.get("cashier_token"), p.get("idempotency_key")),
 )
+TENDER = Obj((Field("method", Choice(PaymentMethod), required=True), Field("amount", Amount(), required=True)))
+
+
+def _pay(p: dict[str, Any]) -> Pay:
+    if ("amount_paid" in p) == ("tenders" in p):
+        raise invalid("send amount_paid (with method) or tenders, one of the two")
+    if "tenders" in p:
+        methods = [t["method"] for t in p["tenders"]]
+        if len(set(methods)) != len(methods):
+            raise invalid("tenders: one per method")
+        tenders = tuple((PaymentMethod(t["method"]).value, t["amount"]) for t in p["tenders"])
+        paid, method = sum(a for _, a in tenders), PaymentMethod(tenders[0][0])
+    else:
+        tenders, paid, method = (), p["amount_paid"], p["method"]
+    return Pay(
+        p["transaction_id"],
+        paid,
+        method,
+        p.get("cashier_token"),
+        p.get("idempotency_key"),
+        tenders,
+        p.get("tip", 0),
+        p.get("confirm", False),
+    )
+
+
 PAY: Payload[Pay] = Payload(
     (
         TRANSACTION,
-        Field("amount_paid", Amount(), required=True),
+        Field("amount_paid", Amount(), doc="one tender: this much in `method`"),
         Field("method", Choice(PaymentMethod), default=PaymentMethod.CASH),
+        Field("tenders", ListOf(TENDER, 1, 2, "tenders"), doc="several: cash and card in one payment"),
+        Field("tip", Amount(), doc="for the therapist, paid with the bill"),
+        Field("confirm", Flag(), doc="the cashier checked a cash amount far above the bill"),
         token("cashier_token"),
         KEY,
     ),
-    lambda p: Pay(p["transaction_id"], p["amount_paid"], p["method"], p.get("cashier_token"), p.get("idempotency_key")),
+    _pay,
+    rules=(
+        "amount_paid or tenders, one of the two; one tender per method; change is given only from cash;",
+        "cash far above what is owed is refused (confirmation_needed) until sent with confirm: true.",
+    ),
+)
+PIN = Pattern(
+    re.compile(rf"^[0-9]{{{Limits.MIN_PIN},{Limits.MAX_PIN}}}$"), f"must be {Limits.MIN_PIN}-{Limits.MAX_PIN} digits"
+)
+MANAGER = Field(
+    "manager",
+    Obj((Field("staff_id", ID, required=True), Field("pin", PIN, required=True))),
+    nullable=True,
+    doc="a manager's approval: their staff id and PIN (checked under the sign-in throttle)",
+)
+REASON = Field("reason", Text(80), required=True)
+
+
+def _manager(p: dict[str, Any]) -> ManagerPin | None:
+    m = p.get("manager")
+    return ManagerPin(m["staff_id"], m["pin"]) if m else None
+
+
+def _discount(p: dict[str, Any]) -> SetDiscount:
+    if ("percent" in p) == ("amount" in p):
+        raise invalid("send percent or amount, one of the two")
+    if "percent" in p:
+        if p["percent"] > 10_000:
+            raise invalid("percent must be at most 100")
+        kind, value = "percent", p["percent"]
+    else:
+        kind, value = "amount", p["amount"]
+    return SetDiscount(
+        p["transaction_id"],
+        kind,
+        value,
+        p["reason"],
+        p.get("item_id"),
+        _manager(p),
+        p.get("cashier_token"),
+        p.get("idempotency_key"),
+    )
+
+
+DISCOUNT: Payload[SetDiscount] = Payload(
+    (
+        TRANSACTION,
+        Field("item_id", ID, nullable=True, doc="one item's line; the whole order when absent"),
+        Field("percent", Amount(), doc="'10' or '12.5': percent off (0 takes the discount off)"),
+        Field("amount", Amount(), doc="this much off (0 takes the discount off)"),
+        REASON,
+        MANAGER,
+        token("cashier_token"),
+        KEY,
+    ),
+    _discount,
+    doc="A discount before payment, on a line or the order; above the spa's share a manager's PIN.",
+    rules=("percent or amount, one of the two; percent at most 100.",),
+)
+VOID: Payload[Void] = Payload(
+    (TRANSACTION, REASON, MANAGER, token("cashier_token"), KEY),
+    lambda p: Void(p["transaction_id"], p["reason"], _manager(p), p.get("cashier_token"), p.get("idempotency_key")),
+    doc="Cancel a bill before payment, with a manager's PIN; a void slip prints.",
+)
+REFUND: Payload[RefundRequest] = Payload(
+    (
+        TRANSACTION,
+        REASON,
+        MANAGER,
+        Field(
+            "items",
+            ListOf(
+                Obj((Field("item_id", ID, required=True), Field("quantity", QUANTITY, default=1))),
+                1,
+                MAX_ITEMS,
+                "items",
+            ),
+            doc="what comes back; everything not refunded yet when absent",
+        ),
+        Field(
+            "method",
+            Choice(PaymentMethod),
+            nullable=True,
+            doc="where the money goes back to (needed after a split payment)",
+        ),
+        token("cashier_token"),
+        KEY,
+    ),
+    lambda p: RefundRequest(
+        p["transaction_id"],
+        p["reason"],
+        _manager(p),
+        tuple((i["item_id"], i["quantity"]) for i in p.get("items", ())),
+        PaymentMethod(p["method"]).value if p.get("method") else None,
+        p.get("cashier_token"),
+        p.get("idempotency_key"),
+    ),
+    doc="Money back after a payment (whole or per item), with a manager's PIN; an entry of its own and a slip.",
+)
+TILL_OPEN: Payload[TillOpen] = Payload(
+    (Field("float", Amount(), required=True, doc="the cash the drawer starts with"), token("cashier_token"), KEY),
+    lambda p: TillOpen(p["float"], p.get("cashier_token"), p.get("idempotency_key")),
+)
+
+
+def _positive(cents: int) -> int:
+    if cents <= 0:
+        raise invalid("amount must be more than 0")
+    return cents
+
+
+class CashKind(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+TILL_CASH: Payload[CashMove] = Payload(
+    (
+        Field("kind", Choice(CashKind), required=True),
+        Field("amount", Amount(), required=True),
+        REASON,
+        token("cashier_token"),
+        KEY,
+    ),
+    lambda p: CashMove(
+        CashKind(p["kind"]).value, _positive(p["amount"]), p["reason"], p.get("cashier_token"), p.get("idempotency_key")
+    ),
+    rules=("amount more than 0.",),
+)
+DENOMINATION_RE = re.compile(r"^[1-9][0-9]{0,7}$")
+TILL_CLOSE: Payload[TillClose] = Payload(
+    (
+        Field(
+            "counted",
+            MapOf(
+                DENOMINATION_RE,
+                "denominations are note and coin values in cents: '5000', '200', '1'",
+                Integer(0, 100_000),
+                40,
+                "denominations",
+            ),
+            required=True,
+            doc="the cash counted: {value in cents: how many}",
+        ),
+        Field("counted_card", Amount(), nullable=True, doc="the card terminal's total, to compare"),
+        token("cashier_token"),
+        KEY,
+    ),
+    lambda p: TillClose(
+        tuple(sorted((int(d), n) for d, n in p["counted"].items())),
+        p.get("counted_card"),
+        p.get("cashier_token"),
+        p.get("idempotency_key"),
+    ),
 )
 LOOKUP: Payload[Lookup] = Payload(
     (Field("code", TicketCode(), required=True), token("cashier_token"), KEY),
@@ -553,7 +742,7 @@ DESK_SIGN_IN: Payload[DeskSignIn] = Payload(
 )
 PRINT_STATUS: Payload[PrintStatus] = Payload(
     (
-        TRANSACTION,
+        Field("transaction_id", ID, nullable=True, doc="the visit the job printed for (none for a report)"),
         Field(
             "job_id",
             Pattern(re.compile(Limits.JOB_ID), "must be 1-64 characters of letters, digits, '_', '.', ':' or '-'"),
@@ -563,7 +752,7 @@ PRINT_STATUS: Payload[PrintStatus] = Payload(
         Field("state", Text(Limits.MAX_DEVICE_STATE), default="ok"),
         Field("detail", Text(Limits.MAX_DEVICE_DETAIL), default="", nullable=True, blank_absent=True),
     ),
-    lambda p: PrintStatus(p["transaction_id"], p["job_id"], p["ok"], p["state"], p["detail"]),
+    lambda p: PrintStatus(p.get("transaction_id"), p["job_id"], p["ok"], p["state"], p["detail"]),
 )
 
 CANCEL: Payload[Cancel] = Payload(
@@ -701,6 +890,14 @@ PAYLOADS: dict[str, Payload[Any]] = {
     "therapist_choose_room": CHOOSE_ROOM,
     "staff_roster": EMPTY,
     "room_list": EMPTY,
+    "cashier_discount": DISCOUNT,
+    "cashier_void": VOID,
+    "cashier_refund": REFUND,
+    "till_open": TILL_OPEN,
+    "till_cash": TILL_CASH,
+    "till_report_x": EMPTY,
+    "till_close": TILL_CLOSE,
+    "till_status": EMPTY,
 }
 
 

@@ -175,9 +175,9 @@ class SocketIOAdapter:
             raise
 
     async def _send_pending(self, sid: str, jobs: list[dict[str, Any]]) -> None:
-        # Receipts that did not print before this till went away: it dedupes by job_id.
+        # Receipts and slips that did not print before this till went away: it dedupes by job_id.
         for job in jobs:
-            await self.sio.emit("print_receipt", job, to=sid, namespace=NAMESPACE)
+            await self.sio.emit(printing.event_of(job), job, to=sid, namespace=NAMESPACE)
 
     async def on_disconnect(self, sid: str, reason: object = None) -> None:
         connection = self._connections.pop(sid, None)

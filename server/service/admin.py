@@ -28,15 +28,17 @@ _PIN = re.compile(rf"^[0-9]{{{Limits.MIN_PIN},{Limits.MAX_PIN}}}$")
 # sign-in throttle's rate is about a year of guessing on average (docs/SECURITY.md).
 ADMIN_MIN_PIN = 6
 
+# Name, price (tax included), minutes, tax rate (basis points), category.
 DEMO_SERVICES = [
-    ("Swedish massage", 4500, 60),
-    ("Deep tissue massage", 5500, 60),
-    ("Aromatherapy", 4000, 45),
-    ("Hot stone massage", 6500, 75),
-    ("Foot reflexology", 2500, 30),
-    ("Facial", 3850, 45),
-    ("Head and shoulders", 1800, 20),
+    ("Swedish massage", 4500, 60, 1900, "Massage"),
+    ("Deep tissue massage", 5500, 60, 1900, "Massage"),
+    ("Aromatherapy", 4000, 45, 1900, "Massage"),
+    ("Hot stone massage", 6500, 75, 1900, "Massage"),
+    ("Foot reflexology", 2500, 30, 700, "Therapy"),
+    ("Facial", 3850, 45, 1900, "Face and body"),
+    ("Head and shoulders", 1800, 20, 1900, "Massage"),
 ]
+DEMO_FLOAT_CENTS = 10_000  # the demo till opens with €100 in its drawer
 DEMO_STAFF = [
     ("Anna", "therapist", "1111"),
     ("Ben", "therapist", "2222"),
@@ -178,9 +180,20 @@ def load_demo(db: Database) -> list[dict[str, Any]]:
     tokens: list[dict[str, Any]] = []
     with db.write() as s:
         have = set(s.scalars(select(Service.name)))
-        for name, price, minutes in DEMO_SERVICES:
+        for order, (name, price, minutes, rate, category) in enumerate(DEMO_SERVICES):
             if name not in have:
-                s.add(Service(name=name, price_cents=price, duration_min=minutes, active=True, created_at=now))
+                s.add(
+                    Service(
+                        name=name,
+                        price_cents=price,
+                        duration_min=minutes,
+                        active=True,
+                        created_at=now,
+                        tax_rate_bp=rate,
+                        category=category,
+                        sort_order=order,
+                    )
+                )
         have_rooms = set(s.scalars(select(Room.name)))
         for order, name in enumerate(DEMO_ROOMS):
             if name not in have_rooms:
@@ -212,4 +225,17 @@ def load_demo(db: Database) -> list[dict[str, Any]]:
             token = new_token("device", device.id)
             device.token_hash = hash_token(token)
             tokens.append({"kind": "device", "role": role, "name": name, "id": device.id, "token": token})
+            if role == "cashier":
+                _open_demo_till(s, device.id, now)
     return tokens
+
+
+def _open_demo_till(s: Any, device_id: int, now: datetime) -> None:
+    """The demo till is open for business, as the spa would leave it in the morning."""
+    from ..db.models import TillSession
+
+    open_now = s.scalars(
+        select(TillSession).where(TillSession.device_id == device_id, TillSession.closed_at.is_(None))
+    ).first()
+    if open_now is None:
+        s.add(TillSession(device_id=device_id, opened_at=now, opened_by="system:demo", float_cents=DEMO_FLOAT_CENTS))

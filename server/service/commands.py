@@ -4,7 +4,7 @@ tests use them without knowing the wire."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from common.wire import PaymentMethod
@@ -56,10 +56,85 @@ class CashierClaim:
 
 @dataclass(frozen=True)
 class Pay:
+    """One payment: `amount_paid_cents` in `method` (the original design's payload), or several
+    `tenders` (method, cents) at once; a tip for the therapist on top; `confirm` once the cashier
+    has checked a tender far above the bill."""
+
     transaction_id: int
     amount_paid_cents: int
     method: PaymentMethod
     cashier_token: str | None
+    idempotency_key: str | None = None
+    tenders: tuple[tuple[str, int], ...] = ()
+    tip_cents: int = 0
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class ManagerPin:
+    """A manager's approval typed at the till: their staff id and PIN."""
+
+    staff_id: int
+    pin: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SetDiscount:
+    """A discount on one item (`item_id`) or on the whole order; value 0 takes it off."""
+
+    transaction_id: int
+    kind: str  # DiscountKind's value
+    value: int  # basis points for a percentage, cents for an amount
+    reason: str
+    item_id: int | None = None
+    manager: ManagerPin | None = None
+    cashier_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Void:
+    transaction_id: int
+    reason: str
+    manager: ManagerPin | None
+    cashier_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """Money back after a payment: every item still unrefunded when `items` is empty."""
+
+    transaction_id: int
+    reason: str
+    manager: ManagerPin | None
+    items: tuple[tuple[int, int], ...] = ()  # (item_id, quantity)
+    method: str | None = None  # where the money goes back to (the payment's, if it had one method)
+    cashier_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TillOpen:
+    float_cents: int
+    cashier_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CashMove:
+    kind: str  # "in" or "out"
+    amount_cents: int
+    reason: str
+    cashier_token: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TillClose:
+    counted: tuple[tuple[int, int], ...]  # (denomination in cents, how many)
+    counted_card_cents: int | None = None  # the card terminal's total, when the cashier has it
+    cashier_token: str | None = None
     idempotency_key: str | None = None
 
 
@@ -88,7 +163,7 @@ class Heartbeat:
 
 @dataclass(frozen=True)
 class PrintStatus:
-    transaction_id: int
+    transaction_id: int | None
     job_id: str
     ok: bool
     state: str

@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 
 from ..db import queue_repo as repo
 from ..db.models import Staff, Transaction
-from ..domain import money
 from ..domain.actors import Capability, Principal, PrincipalKind, StaffRole
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.estimates import can_serve
 from ..domain.moves import Actor, Move
 from ..domain.status import TxnStatus
-from . import commands
+from . import billing, commands
 from .queue import QueueService
 from .unit_of_work import Outcome
 
@@ -95,6 +94,7 @@ class FrontDesk:
 
     def remove_item(self, actor: Principal, cmd: commands.RemoveItem) -> dict[str, Any]:
         q = self.queue
+        include_tax = q.settings.policy().till.prices_include_tax
 
         def work(s: Session, now: datetime) -> Outcome:
             txn = q.locked(s, cmd.transaction_id)
@@ -106,8 +106,8 @@ class FrontDesk:
                 raise CommandError(ErrorCode.INVALID_STATE, f"the last item of {txn.code}: cancel the visit instead")
             item = repo.remove_item(s, txn.id, cmd.item_id)
             assert item is not None
-            txn.total_cents -= money.line_total(item.unit_price_cents, item.quantity)
             txn.total_minutes -= item.duration_min * item.quantity
+            billing.recompute(s, txn, include_tax)
             audit = {"item_id": item.id, "service_id": item.service_id, "name": item.name, "quantity": item.quantity}
             return Outcome({}, txn, "item_removed", audit, before)
 

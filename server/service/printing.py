@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from ..db import queue_repo as repo
 from ..db.engine import Database
-from ..db.models import Payment, PrintJob, Transaction
+from ..db.models import Payment, PaymentTender, PrintJob, Transaction
 from ..domain.actors import Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.money import format_cents
+from . import billing
 from .commands import PrintStatus
 from .views import iso
 
@@ -25,26 +26,116 @@ class ReceiptHeader:
     spa_name: str
     spa_address: str
     currency: str
+    prices_include_tax: bool = True
+    timezone: str = "UTC"
+
+
+def header_of(policy: Any, zone: Any) -> ReceiptHeader:
+    """The header as the settings say now (the office may change the name or the address)."""
+    return ReceiptHeader(
+        policy.spa_name, policy.spa_address, policy.currency, policy.till.prices_include_tax, str(zone)
+    )
 
 
 def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session: Session) -> dict[str, Any]:
-    """Everything a printer needs, as plain values: money as decimal strings."""
+    """Everything a printer needs, as plain values: money as decimal strings. `total`, `paid`,
+    `change` and `method` as the first receipts had them; the rest (the number, discounts,
+    taxes per rate, tenders, the tip) added since."""
+    items = repo.items_of(session, txn.id)
+    bill = billing.taxes_of(session, txn, header.prices_include_tax)
+    tenders = session.scalars(
+        select(PaymentTender).where(PaymentTender.payment_id == payment.id).order_by(PaymentTender.id)
+    )
     return {
         "spa_name": header.spa_name,
         "spa_address": header.spa_address,
         "currency": header.currency,
+        "timezone": header.timezone,
         "code": txn.code,
+        "receipt_number": payment.receipt_number,
         "paid_at": iso(payment.created_at),
         "cashier": cashier,
         "items": [
-            {"name": i.name, "quantity": i.quantity, "unit_price": format_cents(i.unit_price_cents)}
-            for i in repo.items_of(session, txn.id)
+            {
+                "name": i.name,
+                "quantity": i.quantity,
+                "unit_price": format_cents(i.unit_price_cents),
+                "discount": format_cents(i.discount_cents),
+                "tax_rate": format_rate(i.tax_rate_bp),
+            }
+            for i in items
+        ],
+        "order_discount": format_cents(bill.order_discount_cents),
+        "prices_include_tax": header.prices_include_tax,
+        "taxes": [
+            {
+                "rate": format_rate(t.rate_bp),
+                "net": format_cents(t.net_cents),
+                "tax": format_cents(t.tax_cents),
+                "gross": format_cents(t.gross_cents),
+            }
+            for t in bill.taxes
         ],
         "total": format_cents(payment.amount_due_cents),
+        "tip": format_cents(payment.tip_cents),
         "paid": format_cents(payment.amount_paid_cents),
         "change": format_cents(payment.change_cents),
         "method": payment.method,
+        "tenders": [{"method": t.method, "amount": format_cents(t.amount_cents)} for t in tenders],
     }
+
+
+def format_rate(rate_bp: int) -> str:
+    """'19.00' for 1900 basis points: a tax rate in percent, exact."""
+    return format_cents(rate_bp)
+
+
+def document(
+    header: ReceiptHeader,
+    kind: str,
+    title: str,
+    number: str | None,
+    at: datetime,
+    lines: list[tuple[str, str]],
+    till: str,
+) -> dict[str, Any]:
+    """A slip or a report, ready to print: labelled lines, the money in them already formatted."""
+    return {
+        "kind": kind,
+        "title": title,
+        "number": number,
+        "spa_name": header.spa_name,
+        "spa_address": header.spa_address,
+        "timezone": header.timezone,
+        "at": iso(at),
+        "till": till,
+        "lines": [{"label": label, "value": value} for label, value in lines],
+    }
+
+
+def add_document_job(
+    session: Session,
+    job_id: str,
+    device_id: int,
+    transaction_id: int | None,
+    body: dict[str, Any],
+    open_drawer: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    job = {"job_id": job_id, "transaction_id": transaction_id, "open_drawer": open_drawer, "document": body}
+    session.add(
+        PrintJob(
+            job_id=job_id,
+            device_id=device_id,
+            kind="document",
+            transaction_id=transaction_id,
+            payload=json.dumps(job, sort_keys=True),
+            state="pending",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return job
 
 
 def add_job(
@@ -109,6 +200,11 @@ def reprint(
         return device_id, add_job(s, f"{copy_prefix}{copies}", device_id, txn, body, False, now)
 
     return db.run_write(work)
+
+
+def event_of(job: dict[str, Any]) -> str:
+    """The event a job goes out as: a receipt as the original design's, a slip or report apart."""
+    return "print_document" if "document" in job else "print_receipt"
 
 
 def pending_jobs(db: Database, device_id: int) -> list[dict[str, Any]]:

@@ -7,18 +7,16 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from common.wire import CancelReason, PaymentMethod
+from common.wire import CancelReason
 
 from ..db import queue_repo as repo
 from ..db import roster_repo
 from ..db.engine import Database
-from ..db.models import Payment, Staff, Transaction
+from ..db.models import Staff, Transaction
 from ..db.queue_repo import TxnRecord
 from ..domain import codes, estimates, money
 from ..domain.actors import SYSTEM, Capability, DeviceRole, Principal, PrincipalKind, StaffRole
@@ -26,7 +24,7 @@ from ..domain.errors import CommandError, ErrorCode
 from ..domain.hours import QueueState, intake
 from ..domain.moves import Actor, Move, TxnState, holds_payment, still_held, transition
 from ..domain.status import LIVE, TxnStatus
-from . import commands, desks, estimating, printing
+from . import billing, commands, desks, estimating
 from .changes import Change
 from .estimating import NEWCOMER_ID
 from .principals import lookup_token
@@ -98,7 +96,9 @@ class QueueService:
                 },
             )
             for req in cmd.items:
-                self._add_item(s, txn, services[req.service_id], req.quantity, actor, now)
+                self._add_item(
+                    s, txn, services[req.service_id], req.quantity, actor, now, policy.till.prices_include_tax
+                )
             result = {
                 "transaction_id": txn.id,
                 "code": code,
@@ -148,6 +148,8 @@ class QueueService:
         return self._therapist_step("therapist_release", actor, cmd, Move.GIVE_BACK, "released")
 
     def add_service(self, actor: Principal, cmd: commands.AddService) -> dict[str, Any]:
+        include_tax = self.settings.policy().till.prices_include_tax
+
         def work(s: Session, now: datetime) -> Outcome:
             txn = self.locked(s, cmd.transaction_id)
             therapist = self.acting_staff(s, actor, cmd.therapist_token, StaffRole.THERAPIST)
@@ -155,7 +157,7 @@ class QueueService:
             service = repo.active_services(s, [cmd.service_id]).get(cmd.service_id)
             if service is None:
                 raise CommandError(ErrorCode.UNKNOWN_SERVICE, f"service {cmd.service_id} is not offered")
-            self._add_item(s, txn, service, cmd.quantity, actor, now)
+            self._add_item(s, txn, service, cmd.quantity, actor, now, include_tax)
             audit = {"service_id": service.id, "quantity": cmd.quantity}
             return Outcome({}, txn, "service_added", audit, before)
 
@@ -190,41 +192,6 @@ class QueueService:
             return Outcome({}, txn)
 
         return self._execute("cashier_lookup", actor, cmd, work)
-
-    def pay(self, actor: Principal, cmd: commands.Pay) -> dict[str, Any]:
-        def work(s: Session, now: datetime) -> Outcome:
-            cashier = self.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
-            txn = self.locked(s, cmd.transaction_id)
-            before = self.transition(txn, Move.PAY, Actor(actor, cashier), now)
-            change = money.change_due(txn.total_cents, cmd.amount_paid_cents)
-            payment = SimpleNamespace(
-                transaction_id=txn.id,
-                amount_due_cents=txn.total_cents,
-                amount_paid_cents=cmd.amount_paid_cents,
-                change_cents=change,
-                method=PaymentMethod(cmd.method).value,
-                cashier_id=txn.cashier_id,
-                device_id=actor.device_id,
-                created_at=now,
-            )
-            payment.id = s.execute(insert(Payment.__table__).values(**vars(payment))).inserted_primary_key[0]
-            payment_view = {
-                "id": payment.id,
-                "amount_due": money.format_cents(payment.amount_due_cents),
-                "amount_paid": money.format_cents(payment.amount_paid_cents),
-                "change": money.format_cents(change),
-                "method": payment.method,
-                "paid_at": iso(now),
-            }
-            result = {
-                "change": payment_view["change"],
-                "payment": payment_view,
-                "print_job": self._receipt_job(s, txn, payment, actor, cashier, now),
-            }
-            audit = {"paid": payment_view["amount_paid"], "method": payment.method}
-            return Outcome(result, txn, "paid", audit, before)
-
-        return self._execute("cashier_pay", actor, cmd, work)
 
     def release_by_cashier(self, actor: Principal, cmd: commands.TxnAction) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:
@@ -416,8 +383,18 @@ class QueueService:
         return txn
 
     def _add_item(
-        self, s: Session, txn: TxnRecord, service: Any, quantity: int, actor: Principal, now: datetime
+        self,
+        s: Session,
+        txn: TxnRecord,
+        service: Any,
+        quantity: int,
+        actor: Principal,
+        now: datetime,
+        include_tax: bool,
     ) -> None:
+        """An item at today's price and tax rate (copied: a later change alters no transaction
+        made). The total is added to under the transaction's row lock, so concurrent additions
+        add up; with discounts on it, the bill is worked out again instead (billing.recompute)."""
         repo.add_item(
             s,
             {
@@ -429,26 +406,14 @@ class QueueService:
                 "duration_min": service.duration_min,
                 "added_by": actor.key,
                 "created_at": now,
+                "tax_rate_bp": service.tax_rate_bp,
             },
         )
-        # Under the transaction's row lock, so concurrent additions add up instead of overwriting.
-        txn.total_cents += money.line_total(service.price_cents, quantity)
         txn.total_minutes += service.duration_min * quantity
-
-    def _receipt_job(
-        self, s: Session, txn: TxnRecord, payment: Any, actor: Principal, cashier: Principal | None, now: datetime
-    ) -> dict[str, Any] | None:
-        """The receipt prints at the till that took the payment; a cash payment opens its drawer."""
-        if not actor.is_till:
-            return None
-        if cashier is not None:
-            cashier_name = cashier.name
-        elif txn.cashier_id:
-            cashier_name = repo.staff_names(s, {txn.cashier_id}).get(txn.cashier_id, actor.name)
+        if txn.discount_kind or not include_tax:
+            billing.recompute(s, txn, include_tax)
         else:
-            cashier_name = actor.name
-        body = printing.receipt(self.receipt_header, txn, payment, cashier_name, s)
-        return printing.add_job(s, f"rcpt-{payment.id}", actor.id, txn, body, payment.method == "cash", now)
+            txn.total_cents += money.line_total(service.price_cents, quantity)
 
     def acting_staff(self, s: Session, actor: Principal, token: str | None, role: StaffRole) -> Principal | None:
         """The staff member a command acts for: the payload's token if given, else the caller

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..db.engine import Database
 from ..db.models import SignInAttempt, Staff, StaffSession
 from ..db.queue_repo import add_audit
+from ..domain.actors import Principal, PrincipalKind, StaffRole
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.waits import first_name
 from .tokens import hash_token, new_token, parse_token, pin_matches, token_matches
@@ -168,6 +169,51 @@ def _count_attempt(db: Database, staff_id: int, address: str, now: datetime, pol
     return db.run_write(work)
 
 
+def _checked(
+    db: Database,
+    limiter: SignInLimiter,
+    staff_id: int,
+    pin: str,
+    clock: Callable[[], datetime],
+    address: str,
+    policy: SignInPolicy,
+) -> tuple[Staff | None, datetime]:
+    """The staff member when the PIN is theirs (counted and throttled first), else None."""
+    with limiter.slot():
+        # The time is read once the slot is ours: an attempt that waited for it must not count
+        # with a moment earlier than the failures recorded meanwhile.
+        now = clock()
+        staff = _count_attempt(db, staff_id, address, now, policy)
+        right = staff is not None and staff.pin_hash is not None and limiter.pin_matches(pin, staff.pin_hash)
+    return (staff if right else None), now
+
+
+def check_manager(
+    db: Database,
+    limiter: SignInLimiter,
+    staff_id: int,
+    pin: str,
+    clock: Callable[[], datetime],
+    *,
+    address: str,
+    policy: SignInPolicy | None = None,
+) -> Principal:
+    """A manager's approval at the till (a void, a refund, a large discount): their PIN, under
+    the same throttle as a sign-in, and an admin's role. MANAGER_NEEDED otherwise."""
+    policy = policy or SignInPolicy()
+    staff, now = _checked(db, limiter, staff_id, pin, clock, address, policy)
+    if staff is None or not staff.active:
+        raise CommandError(ErrorCode.MANAGER_NEEDED, "wrong manager or PIN")
+    if staff.role != StaffRole.ADMIN.value:
+        raise CommandError(ErrorCode.MANAGER_NEEDED, f"{staff.name} is not a manager")
+    with db.write() as s:
+        s.execute(delete(SignInAttempt).where(SignInAttempt.key == f"staff:{staff.id}"))
+        addr = s.get(SignInAttempt, f"addr:{address}"[:64], with_for_update=True)
+        if addr is not None and addr.failures > 0:
+            addr.failures -= 1
+    return Principal(PrincipalKind.STAFF, staff.id, StaffRole.ADMIN, staff.name)
+
+
 def sign_in(
     db: Database,
     limiter: SignInLimiter,
@@ -180,13 +226,8 @@ def sign_in(
     policy: SignInPolicy | None = None,
 ) -> dict[str, Any]:
     policy = policy or SignInPolicy()
-    with limiter.slot():
-        # The time is read once the slot is ours: an attempt that waited for it must not count
-        # with a moment earlier than the failures recorded meanwhile.
-        now = clock()
-        staff = _count_attempt(db, staff_id, address, now, policy)
-        right = staff is not None and staff.pin_hash is not None and limiter.pin_matches(pin, staff.pin_hash)
-    if staff is None or not right:
+    staff, now = _checked(db, limiter, staff_id, pin, clock, address, policy)
+    if staff is None:
         raise CommandError(ErrorCode.FORBIDDEN, "wrong name or PIN")
     with db.write() as s:
         live = s.get(Staff, staff.id)

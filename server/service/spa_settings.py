@@ -24,6 +24,14 @@ CACHE_TTL_S = 2.0
 
 
 @dataclass(frozen=True)
+class TillPolicy:
+    prices_include_tax: bool
+    tender_confirm_multiple: int  # cash tendered above this many times the bill …
+    largest_note_cents: int  # … and more than this over it needs the cashier's confirmation
+    discount_without_manager_bp: int  # a discount above this share of the bill needs a manager's PIN
+
+
+@dataclass(frozen=True)
 class Policy:
     """What the queue's commands read of the settings."""
 
@@ -32,6 +40,10 @@ class Policy:
     max_wait_min: int | None  # the kiosk is full past this quoted wait (None: no limit)
     windows: Windows
     language: str  # the screens' default language
+    till: TillPolicy
+    spa_name: str
+    spa_address: str  # "\n" between lines
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,13 @@ class Defaults:
     no_show_recall_min: int = 30
     undo_window_s: int = 120
     language: str = "en"
+    prices_include_tax: bool = True
+    tender_confirm_multiple: int = 5
+    largest_note_cents: int = 20_000  # €200
+    discount_without_manager_bp: int = 1_000  # 10 % of the bill
+    spa_name: str = "Spa"
+    spa_address: str = ""
+    currency: str = "€"
 
 
 def _int_in(lo: int, hi: int) -> Callable[[object, str], int]:
@@ -67,6 +86,32 @@ def _hours(value: object, key: str) -> dict[str, Any] | None:
     return Week.parse(value).to_json()
 
 
+def _flag(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise CommandError(ErrorCode.INVALID_PAYLOAD, f"{key}: true or false")
+    return value
+
+
+def _text(max_len: int, *, lines: bool = False) -> Callable[[object, str], str]:
+    def check(value: object, key: str) -> str:
+        if not isinstance(value, str) or len(value) > max_len:
+            raise CommandError(ErrorCode.INVALID_PAYLOAD, f"{key}: text of at most {max_len} characters")
+        text = value.strip()
+        allowed_controls = "\n" if lines else ""
+        if any(ord(c) < 32 and c not in allowed_controls for c in text):
+            raise CommandError(ErrorCode.INVALID_PAYLOAD, f"{key}: no control characters")
+        return text
+
+    return check
+
+
+def _name(value: object, key: str) -> str:
+    text = _text(60)(value, key)
+    if not text:
+        raise CommandError(ErrorCode.INVALID_PAYLOAD, f"{key}: not empty")
+    return text
+
+
 # Each setting's check: the value as it is stored, or CommandError naming the key.
 CHECKS: dict[str, Callable[[object, str], Any]] = {
     "opening_hours": _hours,
@@ -75,6 +120,13 @@ CHECKS: dict[str, Callable[[object, str], Any]] = {
     "no_show_recall_min": _int_in(0, 24 * 60),
     "undo_window_s": _int_in(0, 3600),
     "language": _language,
+    "prices_include_tax": _flag,
+    "tender_confirm_multiple": _int_in(2, 1000),
+    "largest_note_cents": _int_in(100, 10_000_000),
+    "discount_without_manager_bp": _int_in(0, 10_000),
+    "spa_name": _name,
+    "spa_address": _text(300, lines=True),
+    "currency": _text(8),
 }
 
 
@@ -109,6 +161,15 @@ class SpaSettings:
                 recall=timedelta(minutes=v["no_show_recall_min"]), undo=timedelta(seconds=v["undo_window_s"])
             ),
             language=v["language"],
+            till=TillPolicy(
+                prices_include_tax=v["prices_include_tax"],
+                tender_confirm_multiple=v["tender_confirm_multiple"],
+                largest_note_cents=v["largest_note_cents"],
+                discount_without_manager_bp=v["discount_without_manager_bp"],
+            ),
+            spa_name=v["spa_name"],
+            spa_address=v["spa_address"],
+            currency=v["currency"],
         )
 
     def put(self, changes: dict[str, Any], by: str, now: datetime) -> dict[str, Any]:

@@ -50,6 +50,8 @@ def fingerprint(command: object) -> str:
         raise TypeError(f"a command dataclass is needed, not {type(command).__name__}")
     fields = dataclasses.asdict(command)
     fields.pop("idempotency_key", None)
+    if isinstance(fields.get("manager"), dict):
+        fields["manager"] = {"staff_id": fields["manager"]["staff_id"]}  # never a PIN, even hashed
     canonical = json.dumps([type(command).__name__, fields], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -31,6 +31,9 @@ def item_view(item: TransactionItem) -> dict[str, Any]:
         "line_total": format_cents(item.unit_price_cents * item.quantity),
         "duration_min": item.duration_min,
         "added_by": item.added_by,
+        "discount": format_cents(item.discount_cents),
+        "discount_reason": item.discount_reason,
+        "tax_rate": format_cents(item.tax_rate_bp),
     }
 
 
@@ -67,6 +70,8 @@ def staff_view(txn: Transaction, items: list[TransactionItem], names: dict[int, 
             "priority": bool(txn.priority),
             "priority_reason": txn.priority_reason,
             "cancel_reason": txn.cancel_reason,
+            "order_discount": format_cents(txn.discount_cents),
+            "order_discount_reason": txn.discount_reason,
         }
     )
     return view

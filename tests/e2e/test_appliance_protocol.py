@@ -41,7 +41,8 @@ def test_till_flow_badge_scan_receipt_and_resend(live: LiveServer, tokens: dict[
     try:
         job = back.wait_for("print_receipt")
         assert job["job_id"] == paid["print_job"]["job_id"] and job["receipt"]["cashier"] == "Carla"
-        assert job["receipt"]["items"] == [{"name": "Swedish massage", "quantity": 1, "unit_price": "45.00"}]
+        swedish = {"name": "Swedish massage", "quantity": 1, "unit_price": "45.00", "discount": "0.00", "tax_rate": "19.00"}
+        assert job["receipt"]["items"] == [swedish]
         assert (job["receipt"]["total"], job["receipt"]["paid"], job["receipt"]["change"]) == ("45.00", "50.00", "5.00")
         assert back.call("print_jobs_pending")["jobs"] == [job]
         status = {"transaction_id": job["transaction_id"], "job_id": job["job_id"]}

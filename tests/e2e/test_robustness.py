@@ -66,6 +66,10 @@ PARSERS: dict[str, Any] = {
     },
     "staff_roster": schema.parse_empty,
     "room_list": schema.parse_empty,
+    **{name: schema.parse(name) for name in ("cashier_discount", "cashier_void", "cashier_refund")},
+    **{name: schema.parse(name) for name in ("till_open", "till_cash", "till_close")},
+    "till_report_x": schema.parse_empty,
+    "till_status": schema.parse_empty,
 }
 DEVICE_EVENTS = {"appliance_heartbeat", "receipt_status", "print_jobs_pending", "device_activity"}
 FIELDS = [
@@ -93,6 +97,17 @@ FIELDS = [
     "item_id",
     "priority",
     "staff_id",
+    "tenders",
+    "tip",
+    "confirm",
+    "percent",
+    "amount",
+    "manager",
+    "pin",
+    "float",
+    "kind",
+    "counted",
+    "counted_card",
 ]
 
 scalars = st.one_of(
@@ -132,6 +147,11 @@ def table_dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         "print_jobs",
         "services",
         "staff",
+        "till_sessions",
+        "cash_movements",
+        "refunds",
+        "payment_tenders",
+        "document_counters",
     ]
     with db.read() as s:
         return {t: [tuple(r) for r in s.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in names}

@@ -14,6 +14,8 @@ from server.protocol import schema
 from server.service.changes import Change
 from server.service.principals import Principal
 from server.service.queue import QueueService
+from server.service.sessions import SignInLimiter, SignInPolicy
+from server.service.till import ManagerCheck, TillService
 from tests.support import InProcessServer, demo_tokens
 
 
@@ -38,6 +40,13 @@ def published() -> list[Change]:
 @pytest.fixture
 def service(db: Database, published: list[Change]) -> QueueService:
     return QueueService(db, zone=ZoneInfo("UTC"), publish=published.append)
+
+
+@pytest.fixture
+def till(db: Database, service: QueueService) -> Iterator[TillService]:
+    limiter = SignInLimiter()
+    yield TillService(db, service, ManagerCheck(limiter, SignInPolicy()))
+    limiter.close()
 
 
 def principal(person: dict[str, Any]) -> Principal:

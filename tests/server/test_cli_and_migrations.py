@@ -119,7 +119,7 @@ def test_migrations_match_the_models_and_go_down_and_up_again(db_url: str) -> No
         engine.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0006"])
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003", "0006", "0007"])
 def test_each_migration_upgrades_from_the_one_before(sqlite_url: str, revision: str) -> None:
     downgrade(sqlite_url, revision)
     assert current_revision(sqlite_url) == revision

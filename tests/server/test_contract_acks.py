@@ -135,6 +135,59 @@ def test_every_ack_and_every_event_matches_the_contract(served: InProcessServer,
     kiosk("cancel_transaction", {"transaction_id": ida["transaction_id"], "ticket": ida["public_id"]})
     carla("cancel_transaction", {"transaction_id": liam["transaction_id"], "reason": "left", "note": "went home"})
 
+    # The till: a discount, a void and a refund with the manager's PIN, a split payment with a tip,
+    # the drawer's cash in, X report, close (Z) and opening again.
+    from sqlalchemy import select
+
+    from server.db.models import Staff
+
+    with served.runtime.db.read() as s:
+        dana = s.scalars(select(Staff.id).where(Staff.name == "Dana")).one()
+    manager = {"staff_id": dana, "pin": "999999"}
+    till("till_status")
+    oli = kiosk("customer_confirm_selection", {"customer_name": "Oli", "items": [{"service_id": 1}, {"service_id": 5}]})
+    pia = kiosk("customer_confirm_selection", {"customer_name": "Pia", "items": [{"service_id": 3}]})
+    for made in (oli, pia):
+        carla("front_desk_assign", {"transaction_id": made["transaction_id"], "therapist_id": ben_id})
+        ben("therapist_start_service", {"transaction_id": made["transaction_id"]})
+        ben("therapist_finish_service", {"transaction_id": made["transaction_id"]})
+    oid, pid = oli["transaction_id"], pia["transaction_id"]
+    assert till("cashier_lookup", {"code": oli["code"]})["transaction"]["status"] == "paying"
+    till("cashier_discount", {"transaction_id": oid, "percent": "50", "reason": "birthday"}, expect="manager_needed")
+    off = till("cashier_discount", {"transaction_id": oid, "percent": "5", "reason": "birthday"})
+    assert off["transaction"]["order_discount"] != "0.00"
+    till("cashier_pay", {"transaction_id": oid, "amount_paid": 5000}, expect="confirmation_needed")
+    split = till(
+        "cashier_pay",
+        {
+            "transaction_id": oid,
+            "tenders": [{"method": "card", "amount": "20.00"}, {"method": "cash", "amount": "100.00"}],
+            "tip": "3.00",
+        },
+    )
+    assert split["payment"]["method"] == "split" and split["payment"]["receipt_number"]
+    till("cashier_refund", {"transaction_id": oid, "reason": "unhappy"}, expect="manager_needed")
+    item = split["transaction"]["items"][0]["id"]
+    till(
+        "cashier_refund",
+        {
+            "transaction_id": oid,
+            "reason": "unhappy",
+            "manager": manager,
+            "items": [{"item_id": item}],
+            "method": "cash",
+        },
+    )
+    till("cashier_lookup", {"code": pia["code"]})
+    till("cashier_void", {"transaction_id": pid, "reason": "walked out", "manager": manager})
+    till("till_cash", {"kind": "in", "amount": "20.00", "reason": "change from the safe"})
+    till("till_report_x")
+    till("till_open", {"float": "100.00"}, expect="invalid_state")
+    till("till_close", {"counted": {"5000": 3, "200": 4}, "counted_card": "20.00"})
+    till("till_cash", {"kind": "out", "amount": "1.00", "reason": "x"}, expect="till_closed")
+    till("till_status")
+    till("till_open", {"float": "150.00"})
+
     # Refusals of every kind the contract names for a caller that is connected.
     kiosk("cashier_claim_next", None, expect="forbidden")
     kiosk("customer_confirm_selection", {"customer_name": "Maria"}, expect="invalid_payload")
@@ -160,3 +213,5 @@ def test_every_ack_and_every_event_matches_the_contract(served: InProcessServer,
     expected = set(contract.OUTBOUND) - {"appliances_updated", "signed_out"}
     assert expected <= received, f"events never received: {expected - received}"
     assert till.events["print_receipt"][0]["receipt"]["paid"] == "70.10"
+    kinds = [job["document"]["kind"] for job in till.events["print_document"]]
+    assert kinds == ["refund", "void", "cash_in", "x_report", "z_report", "till_open"]

@@ -14,6 +14,7 @@ from server.protocol import schema
 from server.service.commands import Cancel
 from server.service.principals import Principal
 from server.service.queue import QueueService
+from server.service.till import TillService
 
 from .conftest import Clock
 
@@ -53,7 +54,12 @@ def walk_to(service: QueueService, actors: dict[str, Principal], order: Any, sta
 
 
 def test_happy_path_with_exact_money_and_audit(
-    service: QueueService, actors: dict[str, Principal], order: Any, db: Database, published: list[Any]
+    service: QueueService,
+    till: TillService,
+    actors: dict[str, Principal],
+    order: Any,
+    db: Database,
+    published: list[Any],
 ) -> None:
     created = order(items=[(1, 1), (5, 2)])  # 45.00 + 2 × 25.00
     assert created["code"].endswith("-001") and created["total"] == "95.00"
@@ -73,7 +79,7 @@ def test_happy_path_with_exact_money_and_audit(
     ]
     service.finish_service(actors["Anna"], schema.TxnAction(tid))
     service.claim_for_cashier(actors["Carla"], schema.CashierClaim(None))
-    paid = service.pay(actors["Carla"], schema.Pay(tid, 12000, "cash", None))
+    paid = till.pay(actors["Carla"], schema.Pay(tid, 12000, "cash", None))
     assert paid["change"] == "7.00"
     assert paid["payment"] == {**paid["payment"], "amount_due": "113.00", "amount_paid": "120.00", "method": "cash"}
     assert paid["transaction"]["status"] == "paid"
@@ -140,6 +146,7 @@ def test_queue_is_first_come_first_served(service: QueueService, actors: dict[st
 )
 def test_a_refused_command_changes_nothing(
     service: QueueService,
+    till: TillService,
     actors: dict[str, Principal],
     order: Any,
     db: Database,
@@ -152,8 +159,8 @@ def test_a_refused_command_changes_nothing(
     attempts = {
         "start": lambda: service.start_service(actors["Anna"], schema.TxnAction(tid)),
         "finish": lambda: service.finish_service(actors["Anna"], schema.TxnAction(tid)),
-        "pay": lambda: service.pay(actors["Carla"], schema.Pay(tid, 100_000, "cash", None)),
-        "pay_short": lambda: service.pay(actors["Carla"], schema.Pay(tid, 4499, "card", None)),
+        "pay": lambda: till.pay(actors["Carla"], schema.Pay(tid, 100_000, "cash", None)),
+        "pay_short": lambda: till.pay(actors["Carla"], schema.Pay(tid, 4499, "card", None)),
         "cancel": lambda: service.cancel(actors["Carla"], Cancel(tid, "other")),
         "add_unknown": lambda: service.add_service(actors["Anna"], schema.AddService(tid, 999, 1, None)),
         "other_therapist": lambda: service.add_service(actors["Ben"], schema.AddService(tid, 1, 1, None)),
@@ -257,14 +264,14 @@ def test_codes_restart_every_business_day(db: Database, actors: dict[str, Princi
 
 
 def test_a_payment_held_by_another_till_is_refused(
-    service: QueueService, actors: dict[str, Principal], order: Any, db: Database
+    service: QueueService, till: TillService, actors: dict[str, Principal], order: Any, db: Database
 ) -> None:
     tid = walk_to(service, actors, order, "awaiting_payment")["transaction_id"]
     service.claim_for_cashier(actors["cashier-1"], schema.CashierClaim(None))
     other = Principal("device", 99, "cashier", "cashier-2")
     before = dump(db)
     with pytest.raises(CommandError) as err:
-        service.pay(other, schema.Pay(tid, 100_000, "cash", None))
+        till.pay(other, schema.Pay(tid, 100_000, "cash", None))
     assert err.value.code is ErrorCode.FORBIDDEN
     assert dump(db) == before
 

@@ -42,10 +42,11 @@ monitor_subscribe customer_subscribe appliance_heartbeat receipt_reprint receipt
 desk_sign_in desk_sign_out device_activity appliances_snapshot front_desk_no_show front_desk_recall
 front_desk_give_back front_desk_undo_start front_desk_undo_finish front_desk_transfer front_desk_assign
 front_desk_remove_item front_desk_priority shift_start shift_end therapist_choose_room staff_roster
-room_list""".split()
+room_list cashier_discount cashier_void cashier_refund till_open till_cash till_report_x till_close
+till_status""".split()
 SERVER_EVENTS = """therapist_queue_updated cashier_queue_updated monitor_updated customer_txn_update print_receipt
 receipt_status desk_signed_in desk_signed_out appliance_status appliances_updated device_activity cashier_pay_result
-customer_selection_received cashier_lookup_result signed_out roster_updated""".split()
+customer_selection_received cashier_lookup_result signed_out roster_updated print_document""".split()
 
 
 def test_every_event_of_the_protocol_is_in_the_document() -> None:

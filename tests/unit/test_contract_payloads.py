@@ -39,6 +39,11 @@ Schema = dict[str, Any]
 UNSAID = {
     "contains control or unassigned characters": TEXT_RULE,
     f"at most {schema.MAX_QUANTITY} of one service": f"at most {schema.MAX_QUANTITY} of one service",
+    "send amount_paid (with method) or tenders, one of the two": "amount_paid or tenders, one of the two",
+    "tenders: one per method": "one tender per method",
+    "send percent or amount, one of the two": "percent or amount, one of the two",
+    "percent must be at most 100": "percent at most 100",
+    "amount must be more than 0": "amount more than 0",
 }
 EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -62,10 +62,12 @@ LEGAL_FROM: dict[Move, set[S]] = {
     Move.RECALL: {S.NO_SHOW},
     Move.TRANSFER: {S.THERAPIST_CONFIRMED},
     Move.ASSIGN: {S.PENDING_THERAPIST},
-    Move.REMOVE_ITEM: {S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT},
+    Move.REMOVE_ITEM: {S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING},
     Move.UNDO_START: {S.IN_SERVICE},
     Move.UNDO_FINISH: {S.AWAITING_PAYMENT},
     Move.PRIORITISE: {S.PENDING_THERAPIST},
+    Move.DISCOUNT: {S.AWAITING_PAYMENT, S.PAYING},
+    Move.VOID: {S.AWAITING_PAYMENT, S.PAYING},
 }
 TARGET: dict[Move, dict[S, S]] = {
     Move.CLAIM_FOR_THERAPIST: {S.PENDING_THERAPIST: S.THERAPIST_CONFIRMED},
@@ -82,10 +84,12 @@ TARGET: dict[Move, dict[S, S]] = {
     Move.RECALL: {S.NO_SHOW: S.PENDING_THERAPIST},
     Move.TRANSFER: {S.THERAPIST_CONFIRMED: S.THERAPIST_CONFIRMED},
     Move.ASSIGN: {S.PENDING_THERAPIST: S.THERAPIST_CONFIRMED},
-    Move.REMOVE_ITEM: {s: s for s in (S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT)},
+    Move.REMOVE_ITEM: {s: s for s in (S.THERAPIST_CONFIRMED, S.IN_SERVICE, S.AWAITING_PAYMENT, S.PAYING)},
     Move.UNDO_START: {S.IN_SERVICE: S.THERAPIST_CONFIRMED},
     Move.UNDO_FINISH: {S.AWAITING_PAYMENT: S.IN_SERVICE},
     Move.PRIORITISE: {S.PENDING_THERAPIST: S.PENDING_THERAPIST},
+    Move.DISCOUNT: {S.AWAITING_PAYMENT: S.AWAITING_PAYMENT, S.PAYING: S.PAYING},
+    Move.VOID: {S.AWAITING_PAYMENT: S.CANCELLED, S.PAYING: S.CANCELLED},
 }
 # Wide enough that the exhaustive test's recall and undo are inside them (the windows are tested apart).
 WIDE = Windows(recall=timedelta(hours=1), undo=timedelta(hours=1))
@@ -129,8 +133,13 @@ def own_customer(state: TxnState, who: str) -> bool:
     return who == holds
 
 
+PAYMENT_HOLDERS = ("till", "till with carla", "dana")  # the holding till (by key and by desk name), an admin
+
+
 def forbidden(state: TxnState, move: Move, who: str) -> bool:
     actor = ACTORS[who]
+    if move is Move.REMOVE_ITEM and state.status is S.PAYING:
+        return who not in PAYMENT_HOLDERS  # at the till, only the one holding the payment
     if move in (Move.START_SERVICE, Move.ADD_SERVICE, Move.FINISH_SERVICE):
         return not own_customer(state, who)
     if move in (Move.GIVE_BACK, Move.NO_SHOW, Move.TRANSFER, Move.REMOVE_ITEM, Move.UNDO_START, Move.UNDO_FINISH):
@@ -143,8 +152,9 @@ def forbidden(state: TxnState, move: Move, who: str) -> bool:
     if move is Move.ASSIGN:  # for oneself (the desk names a target: tested apart)
         return who not in THERAPIST_CAPABLE
     if move in (Move.PAY, Move.RELEASE_PAYMENT):
-        holders = ("till", "till with carla", "dana")  # the holding till (by key and by desk name), an admin
-        return state.status is S.PAYING and who not in holders
+        return state.status is S.PAYING and who not in PAYMENT_HOLDERS
+    if move in (Move.DISCOUNT, Move.VOID):  # the till's (and the front desk's), at the holder once held
+        return who not in FRONT_DESK or (state.status is S.PAYING and who not in PAYMENT_HOLDERS)
     if move is Move.CANCEL:
         if who in FRONT_DESK:
             return False
@@ -203,8 +213,10 @@ def check_fields(old: TxnState, new: TxnState, move: Move, actor: Actor) -> None
         assert new.cashier_claimed_at == (NOW if old.status is S.AWAITING_PAYMENT else old.cashier_claimed_at)
         assert new.cashier_desk == (old.cashier_desk or caller.name)
         assert new.cashier_id == (staff.id if staff else old.cashier_id)
-    elif move is Move.CANCEL:
+    elif move in (Move.CANCEL, Move.VOID):
         assert (new.cancelled_at, new.holder) == (NOW, None)
+    elif move is Move.DISCOUNT:
+        assert new == old  # the bill is the service's
     elif move is Move.ASSIGN:  # as a claim, by the one who picks
         assert new.therapist_id == (staff.id if staff else None)
         assert new.room == (caller.name if caller.kind is PrincipalKind.DEVICE else None)
@@ -252,6 +264,9 @@ REFUSALS = [
     (S.AWAITING_PAYMENT, Move.RELEASE_PAYMENT, "till", "A-001 is not being paid"),
     (S.PENDING_THERAPIST, Move.CANCEL, "other kiosk", "only its own waiting customers"),
     (S.PAID, Move.CANCEL, "carla", "cannot cancel a transaction that is paid"),
+    (S.PAYING, Move.VOID, "other till", "A-001 is being paid at till-1"),
+    (S.PAYING, Move.REMOVE_ITEM, "carla", "A-001 is being paid at till-1"),
+    (S.PAYING, Move.DISCOUNT, "anna", "only the till may discount a bill"),
     (S.IN_SERVICE, Move.FINISH_SERVICE, "room with ben", "A-001 is another therapist's customer"),
     (S.THERAPIST_CONFIRMED, Move.START_SERVICE, "other kiosk", "A-001 is not this room's customer"),
 ]

@@ -170,7 +170,7 @@ def test_patterns_refuse_a_trailing_newline(parse: Any, payload: Any) -> None:
 
 
 def test_the_registry_has_every_event_with_its_parser_and_schema() -> None:
-    assert len(schema.PAYLOADS) == 40
+    assert len(schema.PAYLOADS) == 48
     assert schema.PAYLOADS["therapist_start_service"].parse({"transaction_id": 3, "therapist_token": "t"}) == (
         schema.TxnAction(3, "t", None)
     )

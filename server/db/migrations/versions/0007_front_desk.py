@@ -80,9 +80,7 @@ def upgrade() -> None:
         batch.create_unique_constraint("uq_transactions_public_id", ["public_id"])
         batch.drop_constraint("ck_transactions_status", type_="check")
         batch.create_check_constraint("ck_transactions_status", _in("status", STATUSES))
-    op.create_index(
-        "ix_transactions_call", "transactions", ["status", sa.text("priority DESC"), "queue_key", "id"]
-    )
+    op.create_index("ix_transactions_call", "transactions", ["status", sa.text("priority DESC"), "queue_key", "id"])
     op.create_index("ix_transaction_items_skills", "transaction_items", ["transaction_id", "service_id"])
     # Everyone keeps serving everyone, and is counted, until skills and shifts are set.
     op.execute("UPDATE staff SET on_shift = 1 WHERE role = 'therapist' AND active = 1")
