@@ -13,7 +13,7 @@ from appliance.commands import Command, Resolve
 from appliance.outbox import Outbox
 from appliance.printstore import KEEP_PRINTED_S, PrintJobs
 from appliance.store import connect, prepare
-from devices.base import DeviceState, JobResult
+from devices.base import DeviceState, JobResult, Outcome
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_device_threads_add_concurrently(db: tuple[Path, str]) -> None:
 
 
 def result(job_id: str, ok: bool, state: DeviceState = DeviceState.OK, detail: str = "") -> JobResult:
-    return JobResult(job_id, ok, state, detail)
+    return JobResult(job_id, Outcome.PRINTED if ok else Outcome.WAITING, state, detail)
 
 
 def test_a_printed_job_is_remembered_and_reported_again_never_printed_again(db: tuple[Path, str]) -> None:

@@ -23,7 +23,16 @@ from appliance.reader import InputReader
 from appliance.store import prepare
 from appliance.supervisor import Pulse, Supervisor, restart_delay_s
 from common.sdnotify import Notifier
-from devices.base import DeviceHealth, DeviceState, DeviceUnavailable, JobResult, PrintJob, ScanEvent
+from devices.base import (
+    DeviceHealth,
+    DeviceState,
+    DeviceUnavailable,
+    JobResult,
+    Outcome,
+    PrintJob,
+    ScanEvent,
+    SendJournal,
+)
 from tests.appliance.harness import print_receipt
 from tests.support import wait_until
 
@@ -193,10 +202,10 @@ class FakePrinter:
         self._call("submit")
         self.jobs.append(job)
 
-    def work(self, timeout_s: float) -> list[JobResult]:
+    def work(self, timeout_s: float, journal: SendJournal | None = None) -> list[JobResult]:
         self._call("work")
         done, self.jobs = self.jobs, []
-        return [JobResult(j.job_id, True, DeviceState.OK) for j in done]
+        return [JobResult(j.job_id, Outcome.PRINTED, DeviceState.OK) for j in done]
 
     def health(self) -> DeviceHealth:
         self._call("health")
