@@ -100,6 +100,9 @@ class DaemonSettings:
     reopen_max_s: float = 5.0
     # On SIGTERM, how long the outbox may keep sending before what is left stays for next start.
     stop_flush_s: float = 5.0
+    # Writes grouped into shared commits, only the ones that must be durable at once fsynced
+    # (store.py). false: every write its own fsynced commit, as before; for measuring the difference.
+    group_commits: bool = True
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def _daemon(data: Mapping[str, Any] | None) -> DaemonSettings:
         stall_after_s=_seconds(t, "stall_after_s", DaemonSettings.stall_after_s, 1, 600),
         reopen_max_s=_seconds(t, "reopen_max_s", DaemonSettings.reopen_max_s, 0.5, 300),
         stop_flush_s=_seconds(t, "stop_flush_s", DaemonSettings.stop_flush_s, 0, 15),
+        group_commits=t.get_bool("group_commits", DaemonSettings.group_commits),
     )
     t.finish()
     return settings

@@ -26,7 +26,7 @@ from .outbox import Outbox
 from .printer import PrinterWorker
 from .printstore import PrintJobs
 from .reader import InputReader
-from .store import prepare
+from .store import Store, prepare
 from .supervisor import Supervisor, Worker
 
 logger = logging.getLogger(__name__)
@@ -48,9 +48,11 @@ class Appliance:
         self.net_inbox: queue.Queue[NetMessage] = queue.Queue(NET_INBOX_SIZE)
         self.printer_inbox: queue.Queue[JobsArrived] | None = None
         self._epoch = ""
+        self._store: Store | None = None
 
     def run(self) -> int:
         self._epoch = prepare(self.config.state_dir, self.config.outbox_path)
+        self._store = Store(self.config.outbox_path, batch=self.config.daemon.group_commits)
         self._install_signal_handlers()
         supervisor = Supervisor(self.notifier, self.net_inbox, stall_after_s=self.config.daemon.stall_after_s)
         for factory in self._workers():
@@ -73,10 +75,12 @@ class Appliance:
         return 0
 
     def _outbox(self) -> Outbox:
-        return Outbox(self.config.outbox_path, self._epoch)
+        assert self._store is not None
+        return Outbox(self.config.outbox_path, self._epoch, self._store)
 
     def _jobs(self) -> PrintJobs:
-        return PrintJobs(self.config.outbox_path)
+        assert self._store is not None
+        return PrintJobs(self.config.outbox_path, self._store)
 
     def _workers(self) -> list[WorkerFactory]:
         factories: list[WorkerFactory] = []
@@ -118,4 +122,10 @@ class Appliance:
             left = supervisor.stop_workers(which, timeout_s)
             if left:
                 logger.warning("%s did not stop within %.0f s: %s", what, timeout_s, ", ".join(left))
-        logger.info("stopped")
+        store = self._store
+        if store is None:
+            logger.info("stopped")
+            return
+        logger.info("stopped", extra={"commits": store.commits, "durable_commits": store.durable_commits})
+        if not left:  # a thread that did not stop may still write
+            store.close()

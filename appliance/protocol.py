@@ -144,7 +144,8 @@ def receipt_job(payload: Mapping[str, Any], *, drawer: bool) -> ReceiptJob:
 
 
 def receipt_status_payload(job_id: str, transaction_id: int, result: Mapping[str, Any]) -> dict[str, Any]:
-    """A print result as the server's ``receipt_status`` takes it."""
+    """A print result as the server's ``receipt_status`` takes it. ``unknown``: the receipt was sent
+    and the printer failed before confirming it; it is not printed again unless someone asks."""
     data: dict[str, Any] = {
         "transaction_id": transaction_id,
         "job_id": job_id,
@@ -153,6 +154,8 @@ def receipt_status_payload(job_id: str, transaction_id: int, result: Mapping[str
     }
     if detail := wire_text(str(result.get("detail") or ""), Limits.MAX_DEVICE_DETAIL):
         data["detail"] = detail
+    if result.get("outcome") == "unknown" and not data["ok"]:
+        data["unknown"] = True
     return data
 
 

@@ -100,17 +100,18 @@ class InputReader:
             events = device.read(READ_TIMEOUT_S)
         except DeviceUnavailable:
             return False  # the driver logged it once and reports it in health(); reopened with backoff
-        for event in events:
-            self._take(event, outbox)
+        commands = [c for c in (self._take(event) for event in events) if c is not None]
+        if commands:
+            self._keep(commands, outbox)  # one commit for everything this read brought
+            self._tell(OutboxChanged())
         return True
 
-    def _take(self, event: InputEvent, outbox: Outbox) -> None:
+    def _take(self, event: InputEvent) -> Command | None:
         action = command_for(self._config.role, self._config.room, event)
         if isinstance(action, Activity):
             self._tell(Touched(action.device, action.at))
         elif isinstance(action, Command):
-            self._keep(action, outbox)
-            self._tell(OutboxChanged())
+            return action
         elif isinstance(event, ScanEvent):
             logger.info(
                 "%s: a scan of %d characters is neither a ticket code nor a staff badge; ignored",
@@ -119,29 +120,32 @@ class InputReader:
             )
         else:
             logger.info("%s: %s ignored by a %s appliance", self.device, type(event).__name__, self._config.role.value)
+        return None
 
-    def _keep(self, command: Command, outbox: Outbox) -> None:
-        """Into the outbox, durably, before anything else happens with it. A failing disk is retried
-        (beating: the thread is doing what it must; the error is in the log)."""
+    def _keep(self, commands: list[Command], outbox: Outbox) -> None:
+        """Into the outbox, durably, before anything else happens with them. A failing disk is
+        retried (beating: the thread is doing what it must; the error is in the log)."""
         wait_s, failure = 0.1, ""
         while True:
             try:
-                entry = outbox.add(command)
+                entries = outbox.add_all(commands)
             except (sqlite3.Error, StateError) as exc:
                 if str(exc) != failure:
                     failure = str(exc)
                     logger.error("%s: cannot write the outbox (%s); retrying", self.device, exc)
                 self._pulse.beat()
                 if self._stop.wait(wait_s):
-                    logger.error("%s: stopping; lost %s %s", self.device, command.event, redacted(command.payload))
+                    for command in commands:
+                        logger.error("%s: stopping; lost %s %s", self.device, command.event, redacted(command.payload))
                     return
                 wait_s = min(wait_s * 2, 5.0)
                 continue
-            logger.info(
-                "queued %s",
-                entry.event,
-                extra={"key": entry.key, "device": self.device, "payload": redacted(entry.payload)},
-            )
+            for entry in entries:
+                logger.info(
+                    "queued %s",
+                    entry.event,
+                    extra={"key": entry.key, "device": self.device, "payload": redacted(entry.payload)},
+                )
             return
 
     def _tell(self, message: NetMessage) -> None:

@@ -180,11 +180,12 @@ class Payment(Base):
 
 class PrintJob(Base):
     """A receipt for a till's printer. 'failed' is the printer's latest word, not the end:
-    the till retries it when the printer recovers, and reports 'printed' once."""
+    the till retries it when the printer recovers, and reports 'printed' once. 'unknown': it was
+    sent and the printer failed before confirming it; never sent again (the cashier may reprint)."""
 
     __tablename__ = "print_jobs"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'printed', 'failed')", name="ck_print_jobs_state"),
+        CheckConstraint("state IN ('pending', 'printed', 'failed', 'unknown')", name="ck_print_jobs_state"),
         Index("ix_print_jobs_device_state", "device_id", "state"),
     )
 

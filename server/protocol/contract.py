@@ -304,7 +304,20 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
     "appliances_updated": ("room monitor, when an appliance's state changes", obj({"appliances": array(APPLIANCE)})),
     "receipt_status": (
         "room cashier_queue and the till's connections",
-        obj({"transaction_id": ID, "job_id": STRING, "ok": BOOL, "state": STRING, "detail": STRING, "device": STRING}),
+        obj(
+            {
+                "transaction_id": ID,
+                "job_id": STRING,
+                "ok": BOOL,
+                "state": STRING,
+                "detail": STRING,
+                "device": STRING,
+                "unknown": {
+                    "type": "boolean",
+                    "description": "sent, not confirmed: the till asks the cashier whether it printed",
+                },
+            }
+        ),
     ),
     "print_receipt": ("the till (device_<id>); again on every connect until reported printed", PRINT_JOB),
     "desk_signed_in": ("the device's connections", obj({"staff": STAFF_MEMBER})),

@@ -20,7 +20,7 @@ from appliance.outbox import Outbox
 from appliance.printer import PrinterWorker
 from appliance.printstore import PrintJobs
 from appliance.reader import InputReader
-from appliance.store import prepare
+from appliance.store import Store, prepare
 from appliance.supervisor import Pulse, Supervisor, restart_delay_s
 from common.sdnotify import Notifier
 from devices.base import (
@@ -222,6 +222,7 @@ def test_device_calls_happen_on_their_own_threads(tmp_path: Path, inbox: queue.Q
     )
     path = config.outbox_path
     epoch = prepare(tmp_path, path)
+    store = Store(path)
     feed: queue.Queue[str] = queue.Queue()
     devices: list[Any] = []
 
@@ -236,14 +237,14 @@ def test_device_calls_happen_on_their_own_threads(tmp_path: Path, inbox: queue.Q
     reader = InputReader(
         DeviceSpec("scanner", "scanner_fake", {"feed": feed}),
         config,
-        lambda: Outbox(path, epoch),
+        lambda: Outbox(path, epoch, store),
         inbox,
         make_device=make(FakeScanner),
     )
     printer = PrinterWorker(
         DeviceSpec("printer", "printer_fake", {}),
         CashierSettings("printer", drawer=True),
-        lambda: PrintJobs(path),
+        lambda: PrintJobs(path, store),
         printer_inbox,
         inbox,
         make_device=make(FakePrinter),
@@ -255,14 +256,14 @@ def test_device_calls_happen_on_their_own_threads(tmp_path: Path, inbox: queue.Q
     try:
         for text in ("A-1", "unplug", "A-2", "hello"):
             feed.put(text)
-        PrintJobs(path).receive("rcpt-7", 7, print_receipt(), None)
+        PrintJobs(path, store).receive("rcpt-7", 7, print_receipt(), None)
         printer_inbox.put(JobsArrived())
-        wait_until(lambda: len(Outbox(path, epoch).entries()) == 2, 5, what="two scans in the outbox")
-        wait_until(lambda: PrintJobs(path).state("rcpt-7") == "printed", 5, what="printed")
+        wait_until(lambda: len(Outbox(path, epoch, store).entries()) == 2, 5, what="two scans in the outbox")
+        wait_until(lambda: PrintJobs(path, store).state("rcpt-7") == "printed", 5, what="printed")
     finally:
         supervisor.halt()
         supervisor.stop_workers(lambda w: True, 3)
-    assert [e.payload["code"] for e in Outbox(path, epoch).entries()] == ["A-1", "A-2"]
+    assert [e.payload["code"] for e in Outbox(path, epoch, store).entries()] == ["A-1", "A-2"]
     scanner, fake_printer = devices
     assert {thread for _, thread in scanner.calls} == {"scanner.reader"}
     assert {thread for _, thread in fake_printer.calls} == {"printer.worker"}
