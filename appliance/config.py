@@ -28,6 +28,7 @@ from devices.config import TableReader
 from devices.registry import KINDS, DeviceFactory, build_device
 from devices.virtual.kinds import VIRTUAL_KINDS, with_virtual_kinds
 
+from .clock import TIMESYNCD_FLAG
 from .errors import ConfigError
 
 DEFAULT_STATE_DIR = "/var/lib/spa-appliance"
@@ -103,6 +104,8 @@ class DaemonSettings:
     # Writes grouped into shared commits, only the ones that must be durable at once fsynced
     # (store.py). false: every write its own fsynced commit, as before; for measuring the difference.
     group_commits: bool = True
+    # Present once systemd-timesyncd synchronised the clock (clock.py); "": trust the clock.
+    time_sync_flag: str = TIMESYNCD_FLAG
 
 
 @dataclass(frozen=True)
@@ -235,9 +238,17 @@ def _daemon(data: Mapping[str, Any] | None) -> DaemonSettings:
         reopen_max_s=_seconds(t, "reopen_max_s", DaemonSettings.reopen_max_s, 0.5, 300),
         stop_flush_s=_seconds(t, "stop_flush_s", DaemonSettings.stop_flush_s, 0, 15),
         group_commits=t.get_bool("group_commits", DaemonSettings.group_commits),
+        time_sync_flag=_flag_path(t),
     )
     t.finish()
     return settings
+
+
+def _flag_path(t: TableReader) -> str:
+    value: str = t.get_str("time_sync_flag", DaemonSettings.time_sync_flag, allow_empty=True)
+    if value and not value.startswith("/"):
+        raise t.error("time_sync_flag", 'must be an absolute path, or "" to trust the clock')
+    return value
 
 
 def _device_specs(data: Mapping[str, Any] | None, kinds: Mapping[str, DeviceFactory]) -> dict[str, DeviceSpec]:

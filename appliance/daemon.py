@@ -19,6 +19,7 @@ from types import FrameType
 from common.sdnotify import Notifier
 
 from . import SOFTWARE
+from .clock import TillClock
 from .config import ApplianceConfig, DeviceSpec, Role
 from .messages import JobsArrived, NetMessage
 from .network import NetWorker
@@ -49,6 +50,7 @@ class Appliance:
         self.printer_inbox: queue.Queue[JobsArrived] | None = None
         self._epoch = ""
         self._store: Store | None = None
+        self.clock = TillClock(config.daemon.time_sync_flag)
 
     def run(self) -> int:
         self._epoch = prepare(self.config.state_dir, self.config.outbox_path)
@@ -64,8 +66,18 @@ class Appliance:
         logger.info(
             "started %s",
             SOFTWARE,
-            extra={"role": self.config.role.value, "threads": supervisor.thread_names, "outbox": backlog},
+            extra={
+                "role": self.config.role.value,
+                "threads": supervisor.thread_names,
+                "outbox": backlog,
+                "clock_synced": self.clock.synced(),
+            },
         )
+        if not self.clock.synced():
+            logger.warning(
+                "the clock is not synchronised yet (no %s): copies of receipts say so instead of a time",
+                self.clock.flag,
+            )
         self.notifier.ready(f"{self.config.role.value}: {len(self.config.devices)} devices, {backlog} commands queued")
         while not self._stop.wait(1.0):
             pass
@@ -99,7 +111,7 @@ class Appliance:
             cashier = self.config.cashier
             inbox: queue.Queue[JobsArrived] = queue.Queue(PRINTER_INBOX_SIZE)
             self.printer_inbox = inbox
-            return lambda: PrinterWorker(spec, cashier, self._jobs, inbox, self.net_inbox)
+            return lambda: PrinterWorker(spec, cashier, self._jobs, inbox, self.net_inbox, clock=self.clock)
         return lambda: InputReader(spec, self.config, self._outbox, self.net_inbox)
 
     def _install_signal_handlers(self) -> None:

@@ -25,6 +25,7 @@ from devices.base import (
     ReceiptPrinterDevice,
 )
 
+from .clock import TillClock
 from .config import CashierSettings, DeviceSpec
 from .messages import HealthChanged, JobsArrived, NetMessage, PrintResultsRecorded
 from .printstore import PrintJobs
@@ -48,8 +49,10 @@ class PrinterWorker:
         inbox: queue.Queue[JobsArrived],
         net_inbox: queue.Queue[NetMessage],
         make_device: Callable[[str, Mapping[str, Any]], object] | None = None,
+        clock: TillClock | None = None,
     ) -> None:
         self.device = spec.name
+        self._clock = clock or TillClock("")
         self._make_device = make_device or spec.factory  # a test passes its own
         self.thread_name = f"{spec.name}.worker"
         self._spec = spec
@@ -108,7 +111,8 @@ class PrinterWorker:
             if job_id in self._submitted:
                 continue
             try:
-                printer.submit(receipt_job(payload, drawer=self._cashier.drawer and not drawer_sent))
+                job = receipt_job(payload, drawer=self._cashier.drawer and not drawer_sent, now=self._clock.now())
+                printer.submit(job)
             except ValueError as exc:
                 logger.warning("%s: job %s cannot be printed: %s", self.device, job_id, exc)
                 jobs.reject(job_id, str(exc))

@@ -66,6 +66,9 @@ class Receipt:
     method: Literal["cash", "card"]
     currency: str = "€"  # a formatting setting: "€", "$", "CHF", ...
     copy: bool = False  # a reprint: marked as a copy on the paper
+    # A copy says when it was printed, by the till's clock; None: that clock is not synchronised
+    # yet (a Pi has no real-time clock), and the copy says so instead of a time.
+    printed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_text("spa_name", self.spa_name)
@@ -88,6 +91,8 @@ class Receipt:
         _require_text("currency", self.currency)
         if not isinstance(self.copy, bool):
             raise ValueError(f"receipt.copy = {self.copy!r}: must be True or False")
+        if self.printed_at is not None and not isinstance(self.printed_at, datetime):
+            raise ValueError(f"receipt.printed_at = {self.printed_at!r}: must be a datetime or None")
         items_total = sum(item.total_cents for item in self.items)
         if items_total != self.total_cents:
             raise ValueError(f"receipt.total_cents = {self.total_cents}: the items add up to {items_total}")

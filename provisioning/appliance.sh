@@ -16,6 +16,7 @@ usage: provision.sh appliance --role ROLE --server URL --token TOKEN [options]
   --screen / --no-screen   run the kiosk browser on tty1 (default: on for kiosk, lobby,
                            cashier; off for room, where it shows /therapist)
   --heartbeat-s N          heartbeat interval in seconds (default 15)
+  --timezone ZONE          the box's time zone (default: the spa's, as the server's /healthz says)
   kiosk:    --touch-usb VID:PID          only this touchscreen (default: any touchscreen)
   cashier:  --scanner-usb VID:PID        USB barcode scanner in keyboard mode (default 05e0:1200)
             --scanner-serial VID:PID     serial (CDC/USB-serial) scanner instead
@@ -36,7 +37,7 @@ EOF
 }
 
 appliance_parse() {
-    ROLE="" SERVER_URL="" TOKEN="" SERVER_CA="" SCREEN="" HEARTBEAT_S=15
+    ROLE="" SERVER_URL="" TOKEN="" SERVER_CA="" SCREEN="" HEARTBEAT_S=15 TIMEZONE=""
     TOUCH_USB="" SCANNER_USB="" SCANNER_SERIAL="" SCANNER_BAUD=9600 SCANNER_LAYOUT=us
     PRINTER_USB="" PRINTER_SERIAL="" PRINTER_BAUD=19200 PRINTER_HOST="" DRAWER=true
     ROOM_NUMBER="" THERAPIST_TOKEN="" BUTTONS_USB="" ANNOUNCE=false
@@ -46,7 +47,7 @@ appliance_parse() {
     BUTTONS_VID="" BUTTONS_PID="" SCANNER_KIND="" PRINTER_KIND="" PRINTER_PORT="" KEYMAP_TOML=""
     while (($#)); do
         case "$1" in
-            --role | --server | --token | --server-ca | --heartbeat-s | --touch-usb | \
+            --role | --server | --token | --server-ca | --heartbeat-s | --timezone | --touch-usb | \
                 --scanner-usb | --scanner-serial | --scanner-baud | --scanner-layout | \
                 --printer-usb | --printer-serial | --printer-baud | --printer-host | \
                 --room-number | --therapist-token | --buttons-usb | --buttons-keymap | \
@@ -58,6 +59,7 @@ appliance_parse() {
                     --token) TOKEN=$2 ;;
                     --server-ca) SERVER_CA=$2 ;;
                     --heartbeat-s) HEARTBEAT_S=$2 ;;
+                    --timezone) TIMEZONE=$2 ;;
                     --touch-usb) TOUCH_USB=$2 ;;
                     --scanner-usb) SCANNER_USB=$2 ;;
                     --scanner-serial) SCANNER_SERIAL=$2 ;;
@@ -100,6 +102,7 @@ appliance_validate() {
     check_word --token "$TOKEN" "$token_re" "expected a token as printed by device add (letters, digits, _ and -)"
     check_word --heartbeat-s "$HEARTBEAT_S" '^[1-9][0-9]{0,3}$' "expected whole seconds, 1..9999"
     [[ -z "$SERVER_CA" || -f "$SERVER_CA" ]] || die "--server-ca $SERVER_CA: no such file"
+    [[ -z "$TIMEZONE" ]] || check_zone --timezone "$TIMEZONE"
     if [[ -z "$SCREEN" ]]; then
         SCREEN=yes
         [[ "$ROLE" != room ]] || SCREEN=no
@@ -271,6 +274,47 @@ appliance_toml() {
             printf '\n[lobby]\nannounce = %s\n' "$ANNOUNCE"
             ;;
     esac
+}
+
+step_time() {
+    step "time: the spa's zone, and the daemon after the clock is synchronised"
+    local zone
+    if [[ -n "$TIMEZONE" ]]; then
+        zone=$TIMEZONE
+    elif zone=$(spa_timezone) && [[ "$zone" =~ $ZONE_RE ]]; then
+        info "the spa's time zone is $zone ($SERVER_URL/healthz)"
+    elif root_mode; then
+        info "cannot read the spa's time zone from $SERVER_URL/healthz (${zone:-no answer}); left as it is"
+        zone=""
+    else
+        die "cannot read the spa's time zone from $SERVER_URL/healthz (${zone:-no answer}): give --timezone ZONE"
+    fi
+    [[ -z "$zone" ]] || set_timezone "$zone"
+    # A Pi has no real-time clock: the daemon starts once the clock is synchronised (or after a
+    # minute without a time server), and its receipt copies say whether the clock was set.
+    ensure_time_sync
+}
+
+# spa_timezone: the server's SPA_TIMEZONE, from its /healthz (trusting --server-ca); prints the
+# zone, or why not and fails.
+spa_timezone() {
+    python3 - "$SERVER_URL/healthz" "$SERVER_CA" <<'PY'
+import json, ssl, sys, urllib.error, urllib.request
+
+url, ca = sys.argv[1], sys.argv[2]
+context = ssl.create_default_context(cafile=ca or None)
+try:
+    with urllib.request.urlopen(url, timeout=10, context=context) as answer:
+        body = json.load(answer)
+except urllib.error.HTTPError as exc:  # 503 while the database is down: the body still says
+    body = json.load(exc)
+except (OSError, ValueError) as exc:
+    print(exc)
+    sys.exit(1)
+zone = body.get("timezone") if isinstance(body, dict) else None
+print(zone or "the server does not say")
+sys.exit(0 if zone else 1)
+PY
 }
 
 step_udev() {
@@ -454,6 +498,7 @@ appliance_main() {
     step_project
     step_config
     record_args appliance "$@"
+    step_time
     step_udev
     step_units
     step_kiosk_browser

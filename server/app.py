@@ -119,7 +119,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         zone=settings.zone,
         therapists_on_duty=settings.therapists_on_duty,
         publish=outbound.queue_changed,
-        receipt_header=ReceiptHeader(settings.spa_name, settings.spa_address, settings.currency),
+        receipt_header=ReceiptHeader(settings.spa_name, settings.spa_address, settings.currency, settings.timezone),
     )
     broadcaster = Broadcaster(
         outbound,

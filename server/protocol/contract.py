@@ -160,7 +160,13 @@ RECEIPT = obj(
         "change": MONEY,
         "method": enum([m.value for m in PaymentMethod]),
     },
-    {"copy": {"const": True, "description": "a reprint"}},
+    {
+        "copy": {"const": True, "description": "a reprint"},
+        "timezone": {
+            "type": "string",
+            "description": "the spa's time zone (SPA_TIMEZONE, e.g. Europe/Berlin): paid_at is printed in it",
+        },
+    },
 )
 PRINT_JOB = obj({"job_id": STRING, "transaction_id": ID, "open_drawer": BOOL, "receipt": RECEIPT})
 DEVICE_HEALTH = obj({}, {"state": STRING, "detail": STRING, "last_event_at": {"type": "number"}})

@@ -29,6 +29,7 @@ class ReceiptHeader:
     spa_name: str
     spa_address: str
     currency: str
+    timezone: str = "UTC"  # SPA_TIMEZONE: the till prints the payment time in the spa's zone, not its own
 
 
 def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session: Session) -> dict[str, Any]:
@@ -39,6 +40,7 @@ def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session
         "currency": header.currency,
         "code": txn.code,
         "paid_at": iso(payment.created_at),
+        "timezone": header.timezone,
         "cashier": cashier,
         "items": [
             {"name": i.name, "quantity": i.quantity, "unit_price": format_cents(i.unit_price_cents)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy
 
 from tests.support import Client, LiveServer, serve_next
@@ -66,6 +67,7 @@ def test_till_flow_badge_scan_receipt_and_resend(live: LiveServer, tokens: dict[
         back.close()
 
 
+@pytest.mark.server_env(SPA_TIMEZONE="Europe/Berlin")
 def test_a_receipt_of_unknown_outcome_is_never_sent_again_and_a_copy_is_one_press_away(
     live: LiveServer, tokens: dict[str, str], connect: Any
 ) -> None:
@@ -75,6 +77,9 @@ def test_a_receipt_of_unknown_outcome_is_never_sent_again_and_a_copy_is_one_pres
     order = awaiting_payment(connect, "Jonas Berg")
     paid = screen.call("cashier_pay", {"transaction_id": order["transaction_id"], "amount_paid": "45.00"})
     job = appliance.wait_for("print_receipt")
+    # The payment's time as the server took it, and the zone the till prints it in (issue 13).
+    assert job["receipt"]["timezone"] == "Europe/Berlin" and job["receipt"]["paid_at"].endswith("Z")
+    assert live.healthz().json()["timezone"] == "Europe/Berlin"  # what provisioning sets a Pi's zone from
     status = {"transaction_id": job["transaction_id"], "job_id": job["job_id"]}
     said = {**status, "ok": False, "state": "paper_out", "detail": "paper out", "unknown": True}
     assert appliance.call("receipt_status", said) == {"ok": True}

@@ -7,9 +7,13 @@ import base64
 import stat
 import subprocess
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.support import LiveServer, sqlite_database
 
 from .conftest import (
     APPLIANCE_ARGS,
@@ -46,6 +50,7 @@ COMMON_FILES = {
     "/etc/modules-load.d/spa-appliance.conf": 0o644,
     "/etc/systemd/system.conf.d/50-spa-watchdog.conf": 0o644,
     "/etc/systemd/journald.conf.d/50-spa.conf": 0o644,
+    "/etc/systemd/system/systemd-time-wait-sync.service.d/50-spa.conf": 0o644,
     "/opt/spa/doc/OPERATIONS.md": 0o644,
 }
 SCREEN_FILES = {
@@ -56,6 +61,15 @@ SCREEN_FILES = {
     "/etc/pam.d/spa-kiosk": 0o644,
     "/etc/tmpfiles.d/spa-kiosk.conf": 0o644,
 }
+
+
+@contextmanager
+def running_server(workdir: Path, **env: str) -> Iterator[str]:
+    server = LiveServer(sqlite_database(workdir), workdir, **env).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def files_of(root: Path) -> set[str]:
@@ -99,6 +113,15 @@ def test_appliance_would_run(provisioned: dict[str, Provisioned], role: str) -> 
     assert ("systemctl enable spa-kiosk-browser.service" in cmds) == (role != "room")
     assert ("systemctl disable getty@tty1.service" in cmds) == (role != "room")
     assert "udevadm control --reload" in cmds
+    # The daemon waits for the clock (a Pi has no real-time clock), a minute at most.
+    assert "systemctl enable systemd-time-wait-sync.service" in cmds
+    unit = parse_unit(provisioned[role].read("/etc/systemd/system/spa-appliance.service"))
+    assert "time-sync.target" in value(unit, "Unit", "After").split()
+    wait = parse_unit(provisioned[role].read("/etc/systemd/system/systemd-time-wait-sync.service.d/50-spa.conf"))
+    assert value(wait, "Service", "TimeoutStartSec") == "60s"
+    # The spa's zone comes from the server (unreachable here: left as it is in --root mode).
+    assert not any(c.startswith("timedatectl") for c in cmds)
+    assert f"cannot read the spa's time zone from {SERVER_URL}/healthz" in provisioned[role].first.stdout
     # Nothing is installed, created or started for real in --root mode.
     assert not (provisioned[role].root / "opt/spa/venv").exists()
 
@@ -242,6 +265,24 @@ def test_reprovisioning_a_kiosk_as_a_room_box_removes_the_browser(tmp_path: Path
     # The screen's address held the token: it does not stay behind.
     assert not (tmp_path / "etc/spa/kiosk.env").exists()
     assert "spa-buttons" in (tmp_path / "etc/udev/rules.d/70-spa-appliance.rules").read_text()
+
+
+# Time ------------------------------------------------------------------------------
+
+
+def test_the_boxs_time_zone_is_the_spas_as_the_server_says(tmp_path: Path) -> None:
+    """Issue 13: a Pi left at UTC printed 17:28 for an 18:28 Berlin payment."""
+    with running_server(tmp_path, SPA_TIMEZONE="Europe/Berlin") as url:
+        result = provision("appliance", "--role", "lobby", "--server", url, "--token", TOKEN, root=tmp_path / "root")
+    assert f"the spa's time zone is Europe/Berlin ({url}/healthz)" in result.stdout
+    assert "would run: timedatectl set-timezone Europe/Berlin" in result.stdout
+
+
+def test_a_time_zone_given_wins_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    result = provision(*APPLIANCE_ARGS["lobby"], "--timezone", "America/New_York", root=tmp_path / "a")
+    assert "would run: timedatectl set-timezone America/New_York" in result.stdout
+    bad = provision(*APPLIANCE_ARGS["lobby"], "--timezone", "Europe/../etc", root=tmp_path / "b", check=False)
+    assert bad.returncode == 2 and "--timezone 'Europe/../etc': expected an IANA name" in bad.stderr
 
 
 # Hardware variants ------------------------------------------------------------------
