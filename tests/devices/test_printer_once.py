@@ -98,6 +98,7 @@ def break_and_recover(failure: Failure, at: int, *, drawer: bool, gs_r: bool) ->
     return outcome
 
 
+@pytest.mark.slow  # ~14,000 jobs, about a minute: in `make test`, not in `make test-fast`
 @pytest.mark.parametrize("gs_r", [True, False], ids=["confirmed-by-GS-r", "status-only"])
 @pytest.mark.parametrize("drawer", [True, False], ids=["cash", "card"])
 @pytest.mark.parametrize("failure", list(Failure), ids=[f.value for f in Failure])
