@@ -162,17 +162,30 @@ class _VirtualPrinterBase:
 
 
 class VirtualNetworkPrinter(_VirtualPrinterBase):
-    """An ESC/POS printer on a loopback TCP port (0: an ephemeral port, see ``port``)."""
+    """An ESC/POS printer on a loopback TCP port (0: an ephemeral port, see ``port``).
+
+    ``single_client``: like many network printers, it serves one connection at a time; a second one
+    is accepted but not read (its requests go unanswered) until the first is closed."""
 
     thread_name = "virtual-printer"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, profile: str = "default") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, profile: str = "default", single_client: bool = False
+    ) -> None:
         super().__init__(profile)
         self._server = socket.create_server((host, port), reuse_port=False)
         self._server.setblocking(False)
         self.host, self.port = self._server.getsockname()[:2]
+        self.single_client = single_client
         self._selector = selectors.DefaultSelector()
         self._clients: list[socket.socket] = []
+        self.connections = 0  # accepted so far
+
+    @property
+    def connected(self) -> int:
+        """Connections open now."""
+        with self._lock:
+            return len(self._clients)
 
     def _run(self) -> None:
         self._selector.register(self._server, selectors.EVENT_READ)
@@ -193,8 +206,11 @@ class VirtualNetworkPrinter(_VirtualPrinterBase):
         except BlockingIOError:
             return
         client.setblocking(False)
-        self._clients.append(client)
-        self._selector.register(client, selectors.EVENT_READ)
+        with self._lock:
+            self._clients.append(client)
+            self.connections += 1
+        if not self.single_client or len(self._clients) == 1:
+            self._selector.register(client, selectors.EVENT_READ)
 
     def _serve(self, client: socket.socket) -> None:
         try:
@@ -217,8 +233,11 @@ class VirtualNetworkPrinter(_VirtualPrinterBase):
 
     def _drop(self, client: socket.socket) -> None:
         self._selector.unregister(client)
-        self._clients.remove(client)
+        with self._lock:
+            self._clients.remove(client)
         client.close()
+        if self.single_client and self._clients:
+            self._selector.register(self._clients[0], selectors.EVENT_READ)  # the next one's turn
 
     def disconnect_clients(self) -> None:
         """Hang up on everyone connected (like a printer being power-cycled)."""

@@ -3,6 +3,7 @@ which parses the bytes as a printer would. Failures in the middle of a job: test
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -328,3 +329,72 @@ def test_serial_printer_through_a_pty() -> None:
             assert virtual_printer.drawer_pulses == [DrawerPulse(2, 100, 100)]
         finally:
             printer.close()
+
+
+# --- health while idle, and what it logs ------------------------------------------------------
+
+
+def test_idle_probes_are_light_and_release_the_connection(virtual_printer: VirtualNetworkPrinter) -> None:
+    printer = network_printer(virtual_printer)
+    printer.open()
+    try:
+        before = len(virtual_printer.status_requests)
+        idle_until(printer, lambda: len(virtual_printer.status_requests) >= before + 10)
+        # a probe asks the printer's status and its paper sensor, nothing else reaches the printer
+        assert set(virtual_printer.status_requests[before:]) == {1, 4}
+        assert virtual_printer.papers == [] and virtual_printer.unknown_commands == []
+        # …and gives the connection back: a printer serving one client at a time stays free
+        assert virtual_printer.wait_for(lambda vp: vp.connected == 0, 5) and virtual_printer.connections >= 5
+
+        virtual_printer.set_paper(PaperState.OUT)  # a change while idle is seen by the next probe
+        idle_until(printer, lambda: printer.health().state is DeviceState.PAPER_OUT)
+        virtual_printer.set_cover_open(True)
+        virtual_printer.set_paper(PaperState.OK)
+        idle_until(printer, lambda: printer.health().detail == "printer offline: cover open")
+    finally:
+        printer.close()
+
+
+def test_a_single_connection_printer_serves_another_client_between_probes() -> None:
+    """The network printer's connection was held for good: a printer that serves one connection at a
+    time then never answered anyone else (``appliance check`` among them)."""
+    with VirtualNetworkPrinter(single_client=True) as vp:
+        daemon = network_printer(vp)
+        daemon.open()
+        try:
+            daemon.work(0.2)
+            other = network_printer(vp)  # e.g. `python -m appliance check` while the daemon runs
+            other.open()
+            assert other.health().state is DeviceState.OK, other.health()
+            other.close()
+            daemon.submit(ReceiptJob("job-x", make_receipt()))
+            assert work_until(daemon, ok_for("job-x"))[-1].ok
+        finally:
+            daemon.close()
+
+
+def test_printer_trouble_is_logged_once_per_change_at_warning(
+    virtual_printer: VirtualNetworkPrinter, caplog: pytest.LogCaptureFixture
+) -> None:
+    printer = network_printer(virtual_printer, status_timeout_s=0.05)
+    printer.open()
+    caplog.set_level(logging.DEBUG)
+    try:
+        virtual_printer.set_status_mode(StatusMode.SILENT)
+        start = len(virtual_printer.status_requests)
+        idle_until(printer, lambda: len(virtual_printer.status_requests) >= start + 5)  # five probes at least
+        virtual_printer.set_status_mode(StatusMode.HANG_UP)
+        idle_until(printer, lambda: "hung up" in printer.health().detail)
+        start = len(virtual_printer.status_requests)
+        idle_until(printer, lambda: len(virtual_printer.status_requests) >= start + 5)
+        virtual_printer.set_status_mode(StatusMode.ANSWER)
+        idle_until(printer, lambda: printer.health().state is DeviceState.OK)
+    finally:
+        printer.close()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "devices.printer.driver"]
+    warnings = [m for level, m in said if level == "WARNING"]
+    assert len(warnings) == 2, said  # silent, then hung up: told apart, each said once
+    assert "no answer to a status request within 0.05 s" in warnings[0]
+    assert "hung up when asked for its status" in warnings[1]
+    assert ("INFO", "printer: back (ok)") in said
+    assert not [r for r in caplog.records if r.name == "root" or "escpos" in r.pathname]  # no python-escpos chatter
