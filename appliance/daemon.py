@@ -16,11 +16,12 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from common.sdnotify import Notifier
+from common.sdnotify import Notifier, listen_fds
 
 from . import SOFTWARE
 from .clock import TillClock
 from .config import ApplianceConfig, DeviceSpec, Role
+from .fdstore import DeviceFds
 from .messages import JobsArrived, NetMessage
 from .network import NetWorker
 from .outbox import Outbox
@@ -51,6 +52,8 @@ class Appliance:
         self._epoch = ""
         self._store: Store | None = None
         self.clock = TillClock(config.daemon.time_sync_flag)
+        self.fds = DeviceFds(notifier, listen_fds())  # input devices kept open across a restart
+        self.fds.drop_unknown(spec.name for spec in config.devices if not spec.is_printer)
 
     def run(self) -> int:
         self._epoch = prepare(self.config.state_dir, self.config.outbox_path)
@@ -112,7 +115,7 @@ class Appliance:
             inbox: queue.Queue[JobsArrived] = queue.Queue(PRINTER_INBOX_SIZE)
             self.printer_inbox = inbox
             return lambda: PrinterWorker(spec, cashier, self._jobs, inbox, self.net_inbox, clock=self.clock)
-        return lambda: InputReader(spec, self.config, self._outbox, self.net_inbox)
+        return lambda: InputReader(spec, self.config, self._outbox, self.net_inbox, fds=self.fds)
 
     def _install_signal_handlers(self) -> None:
         def stop(signum: int, frame: FrameType | None) -> None:

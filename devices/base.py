@@ -108,6 +108,11 @@ class InputDevice(Protocol):
     ``read`` blocks at most ``timeout_s`` and returns ``[]`` on timeout. When the device vanishes,
     ``read`` closes the device, reports MISSING in ``health()`` and raises ``DeviceUnavailable``;
     the caller calls ``open()`` again later (which raises ``DeviceUnavailable`` while it is still gone).
+    ``present()`` says cheaply whether it may be back, so it is reopened the moment it is replugged.
+
+    ``fileno()`` is the open device's descriptor, and ``adopt(fd)`` hands one back at the next
+    ``open()``: the appliance keeps it in systemd's file descriptor store across a restart, so the
+    device stays open (and grabbed) and what arrives meanwhile waits in the kernel.
     """
 
     name: str
@@ -119,6 +124,12 @@ class InputDevice(Protocol):
     def health(self) -> DeviceHealth: ...
 
     def close(self) -> None: ...
+
+    def present(self) -> bool: ...
+
+    def fileno(self) -> int | None: ...
+
+    def adopt(self, fd: int) -> None: ...
 
 
 @runtime_checkable

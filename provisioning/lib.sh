@@ -12,6 +12,7 @@ SOURCE=""               # project source directory (pyproject.toml at its top)
 VENV=/opt/spa/venv
 CHANGED=()              # paths (without ROOT) written or removed by this run
 ZONE_RE='^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$'  # an IANA time zone name: Europe/Berlin, UTC
+PORT_RE='^/dev(/[A-Za-z0-9][A-Za-z0-9_.:-]*)+$'   # a serial port: /dev/serial0, /dev/serial/by-id/…
 
 die() { echo "provision: error: $*" >&2; exit 2; }
 step() { echo "==> $*"; }
@@ -268,6 +269,11 @@ check_baud() {
 # check_word FLAG VALUE REGEX HINT
 check_word() {
     [[ "$2" =~ $3 ]] || die "$1 '$2': $4"
+}
+
+# check_port OPTION VALUE: a device path.
+check_port() {
+    check_word "$1" "$2" "$PORT_RE" "expected a port such as /dev/serial0"
 }
 
 # check_zone OPTION VALUE: an IANA time zone name.

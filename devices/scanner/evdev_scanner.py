@@ -16,7 +16,7 @@ from evdev import ecodes
 from devices.base import DeviceHealth, DeviceState, ScanEvent
 from devices.config import SettingsReader
 from devices.evdev_input.bus import DeviceSelector, EvdevHandle, InputBus, SystemInputBus
-from devices.evdev_input.reader import EvdevReader
+from devices.evdev_input.reader import EvdevReader, UsesEvdevReader
 from devices.health import HealthTracker
 from devices.scanner.keymap import LAYOUTS, TERMINATORS, Layout, ScanDecoder
 
@@ -32,7 +32,7 @@ def looks_like_keyboard(handle: EvdevHandle) -> str | None:
     return None
 
 
-class EvdevScanner:
+class EvdevScanner(UsesEvdevReader):
     def __init__(
         self,
         name: str,
@@ -85,6 +85,10 @@ class EvdevScanner:
         if scans:
             self._health.mark_event(scans[-1].at)
         return scans
+
+    def in_progress(self) -> bool:
+        """Part of a scan has been typed, the rest has not yet."""
+        return bool(self._decoder.pending)
 
     def health(self) -> DeviceHealth:
         return self._health.get()

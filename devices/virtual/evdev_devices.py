@@ -243,11 +243,21 @@ class VirtualInputBus:
     def list_paths(self) -> list[str]:
         return sorted(path for path, node in self.nodes.items() if node.plugged_in)
 
+    def exists(self, path: str) -> bool:
+        node = self.nodes.get(path)
+        return node is not None and node.plugged_in
+
     def open(self, path: str) -> PipeInputDevice:
         node = self.nodes.get(path)
         if node is None:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
         return node._open()
+
+    def adopt(self, fd: int) -> PipeInputDevice:
+        raise OSError(errno.EBADF, "a pipe-backed device lives in one process: nothing to take over")
+
+    def same_node(self, handle: object, path: str) -> bool:
+        return isinstance(handle, PipeInputDevice) and handle.path == path
 
     def close(self) -> None:
         for node in self.nodes.values():

@@ -182,6 +182,15 @@ class FakeScanner:
         self._call("health")
         return DeviceHealth(DeviceState.OK if self._open else DeviceState.MISSING)
 
+    def present(self) -> bool:
+        return True
+
+    def fileno(self) -> int | None:
+        return None
+
+    def adopt(self, fd: int) -> None:
+        raise AssertionError("nothing to take over here")
+
     def close(self) -> None:
         self._call("close")
 
