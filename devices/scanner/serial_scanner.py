@@ -28,6 +28,7 @@ import serial
 from devices.base import DeviceHealth, DeviceState, DeviceUnavailable, ScanEvent
 from devices.config import SettingsReader
 from devices.health import HealthTracker
+from devices.scanner.framing import ETX, Framing, read_framing
 from devices.serial_port import BAUDRATES, unavailable_for
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,18 @@ wire = logging.getLogger("wire.serial")
 SERIAL_TERMINATORS = ("\r", "\n", "\r\n")
 DEFAULT_SCAN_TIMEOUT_MS = 500  # a whole code arrives in one burst (~1 ms per byte at 9600 baud)
 _READ_CHUNK = 4096
+ETX_BYTE = ETX.encode("ascii")
+
+
+def _scan_end(buffer: bytearray, terminator: bytes) -> tuple[int, int] | None:
+    """Where the first scan in ``buffer`` ends: (end of its text, end of what it takes). A scan ends
+    at the terminator, or at an ETX (STX … ETX framing, often without a terminator after it)."""
+    at_terminator, at_etx = buffer.find(terminator), buffer.find(ETX_BYTE)
+    if at_etx >= 0 and (at_terminator < 0 or at_etx < at_terminator):
+        return at_etx + 1, at_etx + 1  # the ETX stays in the text: framing.unframe takes it off
+    if at_terminator >= 0:
+        return at_terminator, at_terminator + len(terminator)
+    return None
 
 
 class _KeepingPort(serial.Serial):  # type: ignore[misc]  # pyserial has no type hints
@@ -56,12 +69,14 @@ class SerialScanner:
         baudrate: int = 9600,
         terminator: str = "\r",
         scan_timeout_ms: int = DEFAULT_SCAN_TIMEOUT_MS,
+        framing: Framing | None = None,
     ) -> None:
         self.name = name
         self.port = port
         self.baudrate = baudrate
         self._terminator = terminator.encode("ascii")
         self._scan_timeout_s = scan_timeout_ms / 1000
+        self._framing = framing or Framing()
         self._health = HealthTracker(name, logger)
         self._serial: serial.Serial | None = None
         self._poll: select.poll | None = None
@@ -78,8 +93,9 @@ class SerialScanner:
         baudrate = reader.get_int("baudrate", 9600, choices=BAUDRATES)
         terminator = reader.get_str("terminator", "\r", choices=SERIAL_TERMINATORS)
         timeout_ms = reader.get_int("scan_timeout_ms", DEFAULT_SCAN_TIMEOUT_MS, min=10, max=10000)
+        framing = read_framing(reader)
         reader.finish()
-        return cls(name, port, baudrate=baudrate, terminator=terminator, scan_timeout_ms=timeout_ms)
+        return cls(name, port, baudrate=baudrate, terminator=terminator, scan_timeout_ms=timeout_ms, framing=framing)
 
     def adopt(self, fd: int) -> None:
         """A descriptor of the port kept open across a restart: it held the port open (so the kernel
@@ -162,10 +178,10 @@ class SerialScanner:
 
     def _take(self, data: bytes, scans: list[ScanEvent]) -> None:
         self._buffer += data
-        while (end := self._buffer.find(self._terminator)) >= 0:
-            line = bytes(self._buffer[:end])
-            del self._buffer[: end + len(self._terminator)]
-            text = line.decode("utf-8", errors="replace").strip("\r\n")
+        while (end := _scan_end(self._buffer, self._terminator)) is not None:
+            line = bytes(self._buffer[: end[0]])
+            del self._buffer[: end[1]]
+            text = self._framing.unframe(line.decode("utf-8", errors="replace")).strip("\r\n")
             if text:
                 scans.append(ScanEvent(self.name, text, time.time()))
         if not self._buffer.strip(b"\r\n"):

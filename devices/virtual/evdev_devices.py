@@ -130,6 +130,13 @@ class PipeInputDevice(EventIO):
     def leds(self, verbose: bool = False) -> list[int]:
         return list(self.node.leds_on)
 
+    def set_led(self, led_num: int, value: int) -> None:
+        """What EVIOCSLED-style EV_LED writes do: the device's LED state, seen by every reader."""
+        if value and led_num not in self.node.leds_on:
+            self.node.leds_on.append(led_num)
+        elif not value and led_num in self.node.leds_on:
+            self.node.leds_on.remove(led_num)
+
     def _deliver(self, data: bytes) -> None:
         if self._write_end >= 0:
             os.write(self._write_end, data)

@@ -85,6 +85,9 @@ class FifoInputHandle(EventIO):
     def leds(self, verbose: bool = False) -> list[int]:
         return []
 
+    def set_led(self, led_num: int, value: int) -> None:  # a FIFO has no LEDs
+        pass
+
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devices.base import DeviceState, DeviceUnavailable, InputDevice
+from devices.base import DeviceMisconfigured, DeviceState, DeviceUnavailable, InputDevice
 from devices.scanner.serial_scanner import SerialScanner
 from devices.virtual.serial_scanner import VirtualSerialScanner
 from tests.devices.helpers import read_until
@@ -175,3 +175,30 @@ def test_a_scan_being_typed_is_in_progress(virtual_scanner: VirtualSerialScanner
         assert [s.text for s in read_until(scanner, 1)] == ["A-042"] and not scanner.in_progress()
     finally:
         scanner.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "wire", "expected"),
+    [
+        ({}, b"\x02A-042\x03", ["A-042"]),  # STX/ETX and no terminator: the ETX ends the scan (was ignored)
+        ({}, b"\x02A-042\x03\r\n\x02B-7\x03\r\n", ["A-042", "B-7"]),  # …and a terminator after it is nothing
+        ({}, b"noise\x02A-042\x03", ["A-042"]),  # what came before an STX was not the scan
+        ({"prefix": "]C1"}, b"]C1A-042\r", ["A-042"]),
+        ({"terminator": "\r\n", "suffix": "#"}, b"A-042#\r\n", ["A-042"]),
+    ],
+)
+def test_framings_are_taken_off(
+    virtual_scanner: VirtualSerialScanner, extra: dict[str, str], wire: bytes, expected: list[str]
+) -> None:
+    scanner = open_driver(virtual_scanner.port, **extra)
+    try:
+        virtual_scanner.write(wire)
+        assert [s.text for s in read_until(scanner, len(expected))] == expected
+        assert scanner.read(0.1) == []
+    finally:
+        scanner.close()
+
+
+def test_a_prefix_longer_than_a_scanner_sends_is_refused() -> None:
+    with pytest.raises(DeviceMisconfigured, match=r"^scanner\.prefix = '.{17}': must be at most 16 characters$"):
+        SerialScanner.from_config("scanner", {"kind": "scanner_serial", "port": "/dev/x", "prefix": "x" * 17})

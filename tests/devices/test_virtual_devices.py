@@ -14,7 +14,7 @@ from devices.evdev_input.bus import EvdevHandle, InputBus, SystemInputBus
 from devices.virtual.evdev_devices import PipeInputDevice, VirtualInputBus, keyboard_capabilities, with_syn
 from devices.virtual.fifo_input import FifoInputBus
 
-HANDLE_METHODS = ["fileno", "read", "grab", "ungrab", "capabilities", "leds", "close"]
+HANDLE_METHODS = ["fileno", "read", "grab", "ungrab", "capabilities", "leds", "set_led", "close"]
 
 
 def test_the_protocols_list_what_the_drivers_use() -> None:
