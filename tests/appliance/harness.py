@@ -261,6 +261,8 @@ class ApplianceProcess:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **VIRTUAL_DEVICES_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self._starts = 0
+        self.launcher: list[str] = []  # a command the daemon runs under (the benchmark's strace)
+        self.cwd = ROOT  # the code it runs (python -m puts the working directory first on the path)
 
     @property
     def outbox_path(self) -> Path:
@@ -271,8 +273,8 @@ class ApplianceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         launcher, fds = manager.launcher() if manager is not None else ([], ())
         self.proc = subprocess.Popen(
-            [*launcher, sys.executable, "-m", "appliance", "--config", str(self.config_path)],
-            cwd=ROOT,
+            [*self.launcher, *launcher, sys.executable, "-m", "appliance", "--config", str(self.config_path)],
+            cwd=self.cwd,
             env={**self.env, **(manager.env() if manager is not None else {})},
             stdout=log,
             stderr=subprocess.STDOUT,
