@@ -94,10 +94,13 @@ class DaemonSettings:
     # A command the server has not acknowledged in this time is sent again (same key). The server
     # answers in milliseconds; 10 s rides out a busy database without piling up retries.
     ack_timeout_s: float = 10.0
-    # A thread silent this long counts as wedged. Longer than the slowest bounded device call
-    # (a printer job with its connect, write and three status timeouts), shorter than WatchdogSec.
+    # A thread silent this long counts as wedged. Longer than the slowest bounded device call (one
+    # part of a printer job: connect 5 s, status 3 × 1 s, write 5 s, confirmation up to
+    # print_timeout_s 10 s: 23 s with the defaults; the driver returns between parts), shorter than
+    # WatchdogSec. Raise it with the printer's timeouts.
     stall_after_s: float = 25.0
-    # Reopening a missing device backs off up to this; a replugged device is found within it.
+    # A device that is there but will not open is retried with backoff up to this. A missing one is
+    # looked for every 50 ms (reader.py) and opened when back; it is tried at least this often too.
     reopen_max_s: float = 5.0
     # On SIGTERM, how long the outbox may keep sending before what is left stays for next start.
     stop_flush_s: float = 5.0
