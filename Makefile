@@ -8,8 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages: gcc + kernel headers build evdev from source; chromium drives the browser tests;
 # shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests;
-# nginx runs the generated reverse-proxy site in the provisioning tests.
-APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl
+# nginx runs the generated reverse-proxy site in the provisioning tests;
+# strace counts the appliance's fsyncs in `make bench` (bench.appliance_devices).
+APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl strace
 PYTEST_ARGS ?=
 # The screens' Socket.IO client comes from the npm registry and is served by the server itself.
 VENDOR_JS := server/web/static/vendor/socket.io.min.js
@@ -61,6 +62,7 @@ bench: install services
 	$(PY) -m bench.claims
 	$(PY) -m bench.connections
 	$(PY) -m bench.appliance
+	$(PY) -m bench.appliance_devices
 
 clean:
 	rm -rf $(VENV) .stamp-* .pytest_cache .mypy_cache .ruff_cache test-artifacts var node_modules

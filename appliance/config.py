@@ -28,6 +28,7 @@ from devices.config import TableReader
 from devices.registry import KINDS, DeviceFactory, build_device
 from devices.virtual.kinds import VIRTUAL_KINDS, with_virtual_kinds
 
+from .clock import TIMESYNCD_FLAG
 from .errors import ConfigError
 
 DEFAULT_STATE_DIR = "/var/lib/spa-appliance"
@@ -93,13 +94,21 @@ class DaemonSettings:
     # A command the server has not acknowledged in this time is sent again (same key). The server
     # answers in milliseconds; 10 s rides out a busy database without piling up retries.
     ack_timeout_s: float = 10.0
-    # A thread silent this long counts as wedged. Longer than the slowest bounded device call
-    # (a printer job with its connect, write and three status timeouts), shorter than WatchdogSec.
+    # A thread silent this long counts as wedged. Longer than the slowest bounded device call (one
+    # part of a printer job: connect 5 s, status 3 × 1 s, write 5 s, confirmation up to
+    # print_timeout_s 10 s: 23 s with the defaults; the driver returns between parts), shorter than
+    # WatchdogSec. Raise it with the printer's timeouts.
     stall_after_s: float = 25.0
-    # Reopening a missing device backs off up to this; a replugged device is found within it.
+    # A device that is there but will not open is retried with backoff up to this. A missing one is
+    # looked for every 50 ms (reader.py) and opened when back; it is tried at least this often too.
     reopen_max_s: float = 5.0
     # On SIGTERM, how long the outbox may keep sending before what is left stays for next start.
     stop_flush_s: float = 5.0
+    # Writes grouped into shared commits, only the ones that must be durable at once fsynced
+    # (store.py). false: every write its own fsynced commit, as before; for measuring the difference.
+    group_commits: bool = True
+    # Present once systemd-timesyncd synchronised the clock (clock.py); "": trust the clock.
+    time_sync_flag: str = TIMESYNCD_FLAG
 
 
 @dataclass(frozen=True)
@@ -231,9 +240,18 @@ def _daemon(data: Mapping[str, Any] | None) -> DaemonSettings:
         stall_after_s=_seconds(t, "stall_after_s", DaemonSettings.stall_after_s, 1, 600),
         reopen_max_s=_seconds(t, "reopen_max_s", DaemonSettings.reopen_max_s, 0.5, 300),
         stop_flush_s=_seconds(t, "stop_flush_s", DaemonSettings.stop_flush_s, 0, 15),
+        group_commits=t.get_bool("group_commits", DaemonSettings.group_commits),
+        time_sync_flag=_flag_path(t),
     )
     t.finish()
     return settings
+
+
+def _flag_path(t: TableReader) -> str:
+    value: str = t.get_str("time_sync_flag", DaemonSettings.time_sync_flag, allow_empty=True)
+    if value and not value.startswith("/"):
+        raise t.error("time_sync_flag", 'must be an absolute path, or "" to trust the clock')
+    return value
 
 
 def _device_specs(data: Mapping[str, Any] | None, kinds: Mapping[str, DeviceFactory]) -> dict[str, DeviceSpec]:

@@ -16,17 +16,19 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from common.sdnotify import Notifier
+from common.sdnotify import Notifier, listen_fds
 
 from . import SOFTWARE
+from .clock import TillClock
 from .config import ApplianceConfig, DeviceSpec, Role
+from .fdstore import DeviceFds
 from .messages import JobsArrived, NetMessage
 from .network import NetWorker
 from .outbox import Outbox
 from .printer import PrinterWorker
 from .printstore import PrintJobs
 from .reader import InputReader
-from .store import prepare
+from .store import Store, prepare
 from .supervisor import Supervisor, Worker
 
 logger = logging.getLogger(__name__)
@@ -48,9 +50,14 @@ class Appliance:
         self.net_inbox: queue.Queue[NetMessage] = queue.Queue(NET_INBOX_SIZE)
         self.printer_inbox: queue.Queue[JobsArrived] | None = None
         self._epoch = ""
+        self._store: Store | None = None
+        self.clock = TillClock(config.daemon.time_sync_flag)
+        self.fds = DeviceFds(notifier, listen_fds())  # input devices kept open across a restart
+        self.fds.drop_unknown(spec.name for spec in config.devices if not spec.is_printer)
 
     def run(self) -> int:
         self._epoch = prepare(self.config.state_dir, self.config.outbox_path)
+        self._store = Store(self.config.outbox_path, batch=self.config.daemon.group_commits)
         self._install_signal_handlers()
         supervisor = Supervisor(self.notifier, self.net_inbox, stall_after_s=self.config.daemon.stall_after_s)
         for factory in self._workers():
@@ -62,8 +69,18 @@ class Appliance:
         logger.info(
             "started %s",
             SOFTWARE,
-            extra={"role": self.config.role.value, "threads": supervisor.thread_names, "outbox": backlog},
+            extra={
+                "role": self.config.role.value,
+                "threads": supervisor.thread_names,
+                "outbox": backlog,
+                "clock_synced": self.clock.synced(),
+            },
         )
+        if not self.clock.synced():
+            logger.warning(
+                "the clock is not synchronised yet (no %s): copies of receipts say so instead of a time",
+                self.clock.flag,
+            )
         self.notifier.ready(f"{self.config.role.value}: {len(self.config.devices)} devices, {backlog} commands queued")
         while not self._stop.wait(1.0):
             pass
@@ -73,10 +90,12 @@ class Appliance:
         return 0
 
     def _outbox(self) -> Outbox:
-        return Outbox(self.config.outbox_path, self._epoch)
+        assert self._store is not None
+        return Outbox(self.config.outbox_path, self._epoch, self._store)
 
     def _jobs(self) -> PrintJobs:
-        return PrintJobs(self.config.outbox_path)
+        assert self._store is not None
+        return PrintJobs(self.config.outbox_path, self._store)
 
     def _workers(self) -> list[WorkerFactory]:
         factories: list[WorkerFactory] = []
@@ -95,8 +114,8 @@ class Appliance:
             cashier = self.config.cashier
             inbox: queue.Queue[JobsArrived] = queue.Queue(PRINTER_INBOX_SIZE)
             self.printer_inbox = inbox
-            return lambda: PrinterWorker(spec, cashier, self._jobs, inbox, self.net_inbox)
-        return lambda: InputReader(spec, self.config, self._outbox, self.net_inbox)
+            return lambda: PrinterWorker(spec, cashier, self._jobs, inbox, self.net_inbox, clock=self.clock)
+        return lambda: InputReader(spec, self.config, self._outbox, self.net_inbox, fds=self.fds)
 
     def _install_signal_handlers(self) -> None:
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -118,4 +137,10 @@ class Appliance:
             left = supervisor.stop_workers(which, timeout_s)
             if left:
                 logger.warning("%s did not stop within %.0f s: %s", what, timeout_s, ", ".join(left))
-        logger.info("stopped")
+        store = self._store
+        if store is None:
+            logger.info("stopped")
+            return
+        logger.info("stopped", extra={"commits": store.commits, "durable_commits": store.durable_commits})
+        if not left:  # a thread that did not stop may still write
+            store.close()

@@ -1,23 +1,25 @@
 """The durable outbox: every command a device caused, in order, until the server acknowledged it.
 
-A device thread ``add``s a command (committed and fsynced before anything else happens with it).
-The network thread sends the ``head``, and removes it with ``finish`` only once the server
-acknowledged it (done, or refused for good) — in the same transaction that records what the
-acknowledgement changed (the room's current claim). The idempotency key ``<epoch>-<seq>`` goes with
-every send, so a command sent again after a lost acknowledgement, an outage or a restart has its
-effect on the server exactly once.
+A device thread ``add``s its commands (on disk before anything else happens with them: a durable
+write of the ``Store``, see ``store.py``). The network thread sends the ``head``, and removes it with
+``finish`` only once the server acknowledged it (done, or refused for good) — in the same transaction
+that records what the acknowledgement changed (the room's current claim). That removal is a lazy
+write: lost to a power cut, the command is sent again with the same idempotency key ``<epoch>-<seq>``,
+and the server replays its first result, so its effect happens exactly once.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .commands import Command, Resolve
-from .store import connect, transaction
+from .store import Store, connect
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,12 @@ _COLUMNS = "seq, event, payload, resolve, resolved, keyed, device, occurred_at, 
 
 
 class Outbox:
-    """One thread's handle on the outbox (its own SQLite connection)."""
+    """One thread's handle on the outbox: reads on its own SQLite connection, writes through the store."""
 
-    def __init__(self, path: Path, epoch: str) -> None:
+    def __init__(self, path: Path, epoch: str, store: Store) -> None:
         self._conn = connect(path)
         self.epoch = epoch
+        self._store = store
 
     def close(self) -> None:
         self._conn.close()
@@ -70,23 +73,13 @@ class Outbox:
 
     def add(self, command: Command) -> Entry:
         """Make the command durable. Returns once it is on disk."""
-        with transaction(self._conn) as c:
-            cursor = c.execute(
-                "INSERT INTO outbox (event, payload, resolve, keyed, device, occurred_at, queued_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    command.event,
-                    json.dumps(dict(command.payload), sort_keys=True),
-                    command.resolve.value if command.resolve else None,
-                    int(command.keyed),
-                    command.device,
-                    command.occurred_at,
-                    time.time(),
-                ),
-            )
-            seq = cursor.lastrowid
-            row = c.execute(f"SELECT {_COLUMNS} FROM outbox WHERE seq = ?", (seq,)).fetchone()
-        return self._entry(row)
+        [entry] = self.add_all([command])
+        return entry
+
+    def add_all(self, commands: Sequence[Command]) -> list[Entry]:
+        """Make the commands durable, in order, in one commit. Returns once they are on disk."""
+        rows = self._store.write(lambda c: [_insert(c, command) for command in commands])
+        return [self._entry(row) for row in rows]
 
     def head(self) -> Entry | None:
         row = self._conn.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY seq LIMIT 1").fetchone()
@@ -98,29 +91,35 @@ class Outbox:
 
     def freeze(self, entry: Entry, payload: dict[str, Any]) -> Entry:
         """Record the resolved payload before it is first sent: a resend (even after a restart)
-        sends the same transaction id with the same key."""
-        with transaction(self._conn) as c:
-            c.execute(
-                "UPDATE outbox SET payload = ?, resolved = 1 WHERE seq = ?",
-                (json.dumps(payload, sort_keys=True), entry.seq),
-            )
+        sends the same transaction id with the same key. Durable: a resend after a power cut must
+        carry the payload the server may already have."""
+        text = json.dumps(payload, sort_keys=True)
+        self._store.write(
+            lambda c: c.execute("UPDATE outbox SET payload = ?, resolved = 1 WHERE seq = ?", (text, entry.seq))
+        )
         return Entry(**{**entry.__dict__, "payload": payload, "resolved": True})
 
     def finish(self, entry: Entry, current_claim: int | None) -> None:
         """The server acknowledged the entry (or refused it for good): remove it, and record the
-        room's current claim as it is after this command, atomically."""
-        with transaction(self._conn) as c:
+        room's current claim as it is after this command, atomically. Lazy (see the module)."""
+        claim = "" if current_claim is None else str(current_claim)
+
+        def work(c: sqlite3.Connection) -> None:
             c.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
             c.execute(
                 "INSERT INTO meta VALUES ('current_claim', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                ("" if current_claim is None else str(current_claim),),
+                (claim,),
             )
 
+        self._store.write(work, durable=False)
+
     def retry_later(self, entry: Entry, error: str) -> None:
-        with transaction(self._conn) as c:
-            c.execute(
+        self._store.write(
+            lambda c: c.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?", (error[:200], entry.seq)
-            )
+            ),
+            durable=False,
+        )
 
     def current_claim(self) -> int | None:
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'current_claim'").fetchone()
@@ -130,3 +129,21 @@ class Outbox:
         """How many entries wait, and since when the oldest (unix time)."""
         count, oldest = self._conn.execute("SELECT count(*), min(queued_at) FROM outbox").fetchone()
         return int(count), oldest
+
+
+def _insert(c: sqlite3.Connection, command: Command) -> tuple[Any, ...]:
+    cursor = c.execute(
+        "INSERT INTO outbox (event, payload, resolve, keyed, device, occurred_at, queued_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            command.event,
+            json.dumps(dict(command.payload), sort_keys=True),
+            command.resolve.value if command.resolve else None,
+            int(command.keyed),
+            command.device,
+            command.occurred_at,
+            time.time(),
+        ),
+    )
+    row: tuple[Any, ...] = c.execute(f"SELECT {_COLUMNS} FROM outbox WHERE seq = ?", (cursor.lastrowid,)).fetchone()
+    return row

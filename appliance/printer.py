@@ -1,9 +1,11 @@
-"""The receipt printer's thread (``printer.worker``): print the stored jobs, record each result in
-the store at once, tell the network thread there is something to report.
+"""The receipt printer's thread (``printer.worker``): print the stored jobs, record each part in the
+store before the driver sends it, record each result, tell the network thread there is something to
+report.
 
 The jobs come from the store, not from memory: after a restart of the thread or the daemon every
-job not yet printed is submitted again, and a printed one never is. The driver retries a job that
-failed (paper out, offline) by itself when the printer is back.
+job whose receipt was not sent is submitted again (without its drawer pulse if that went out), a
+job found half-sent is reported as unknown, and a finished one is never sent again. The driver
+retries a job whose receipt was not sent (paper out, offline) by itself when the printer is back.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devices.base import (
     ReceiptPrinterDevice,
 )
 
+from .clock import TillClock
 from .config import CashierSettings, DeviceSpec
 from .messages import HealthChanged, JobsArrived, NetMessage, PrintResultsRecorded
 from .printstore import PrintJobs
@@ -46,8 +49,10 @@ class PrinterWorker:
         inbox: queue.Queue[JobsArrived],
         net_inbox: queue.Queue[NetMessage],
         make_device: Callable[[str, Mapping[str, Any]], object] | None = None,
+        clock: TillClock | None = None,
     ) -> None:
         self.device = spec.name
+        self._clock = clock or TillClock("")
         self._make_device = make_device or spec.factory  # a test passes its own
         self.thread_name = f"{spec.name}.worker"
         self._spec = spec
@@ -63,12 +68,20 @@ class PrinterWorker:
         assert isinstance(printer, ReceiptPrinterDevice)
         jobs = self._open_jobs()
         try:
+            if half_sent := jobs.recover():
+                logger.warning(
+                    "%s: %d receipts were being sent when the appliance stopped; reported as unknown: %s",
+                    self.device,
+                    len(half_sent),
+                    ", ".join(half_sent),
+                )
+                self._tell(PrintResultsRecorded())
             if self._open(printer, stop, pulse):
                 while not stop.is_set():
                     pulse.beat()
                     self._wait_for_jobs(WAIT_S)
                     self._submit(printer, jobs)
-                    self._record(printer.work(WAIT_S), jobs)
+                    self._record(printer.work(WAIT_S, jobs), jobs)
                     self._publish(printer.health())
         finally:
             printer.close()
@@ -94,11 +107,12 @@ class PrinterWorker:
             pass
 
     def _submit(self, printer: ReceiptPrinterDevice, jobs: PrintJobs) -> None:
-        for job_id, payload in jobs.unprinted():
+        for job_id, payload, drawer_sent in jobs.unprinted():
             if job_id in self._submitted:
                 continue
             try:
-                printer.submit(receipt_job(payload, drawer=self._cashier.drawer))
+                job = receipt_job(payload, drawer=self._cashier.drawer and not drawer_sent, now=self._clock.now())
+                printer.submit(job)
             except ValueError as exc:
                 logger.warning("%s: job %s cannot be printed: %s", self.device, job_id, exc)
                 jobs.reject(job_id, str(exc))
@@ -111,8 +125,8 @@ class PrinterWorker:
 
     def _record(self, results: list[JobResult], jobs: PrintJobs) -> None:
         for result in results:
-            jobs.record(result)  # durable before anyone hears of it
-            if result.ok:
+            jobs.record(result)  # in the store before anyone hears of it
+            if result.final:
                 self._submitted.discard(result.job_id)
         if results:
             self._tell(PrintResultsRecorded())

@@ -11,10 +11,11 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.wire import Limits, Retry, retry_class
 from devices.print_jobs import Receipt, ReceiptJob, ReceiptLine
@@ -76,14 +77,31 @@ def _text(body: Mapping[str, Any], field: str, *, allow_empty: bool = False) -> 
     return value
 
 
-def _paid_at(value: object) -> datetime:
+def spa_zone(value: object) -> tzinfo | None:
+    """The spa's zone from a receipt (``SPA_TIMEZONE`` on the server); None when the server sent
+    none (before issue 13) or one this Pi does not know: then the Pi's own zone is used."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _paid_at(value: object, zone: tzinfo | None) -> datetime:
+    """The server's payment time in the spa's zone. The server sends UTC (``…Z``); a time without a
+    zone is taken as UTC too, never as the Pi's local time."""
     if not isinstance(value, str):
         raise ValueError(f"receipt.paid_at = {value!r}: must be an ISO time")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"receipt.paid_at = {value!r}: not an ISO time") from None
-    return moment.astimezone() if moment.tzinfo else moment  # printed in the spa's local time
+    return in_zone(moment if moment.tzinfo else moment.replace(tzinfo=UTC), zone)
+
+
+def in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
+    return moment.astimezone(zone) if zone is not None else moment.astimezone()
 
 
 def _items(value: object) -> tuple[ReceiptLine, ...]:
@@ -116,9 +134,11 @@ def print_request(payload: object) -> PrintRequest:
     return PrintRequest(job_id, txn)
 
 
-def receipt_job(payload: Mapping[str, Any], *, drawer: bool) -> ReceiptJob:
+def receipt_job(payload: Mapping[str, Any], *, drawer: bool, now: datetime | None = None) -> ReceiptJob:
     """The print job for a ``print_receipt`` payload. Raises ``ValueError`` naming the bad field
-    (a receipt whose totals do not add up among them). ``drawer``: this till has a cash drawer."""
+    (a receipt whose totals do not add up among them). ``drawer``: open this till's cash drawer if
+    the payload asks (a cash payment). ``now``: the till's clock for a copy's "Printed" line, None
+    while the clock is not synchronised."""
     request = print_request(payload)
     body = payload.get("receipt")
     if not isinstance(body, Mapping):
@@ -126,11 +146,12 @@ def receipt_job(payload: Mapping[str, Any], *, drawer: bool) -> ReceiptJob:
     open_drawer = payload.get("open_drawer", False)
     if not isinstance(open_drawer, bool):
         raise ValueError(f"print_receipt.open_drawer = {open_drawer!r}: must be true or false")
+    zone = spa_zone(body.get("timezone"))
     receipt = Receipt(
         spa_name=_text(body, "spa_name"),
         spa_address=_text(body, "spa_address", allow_empty=True),
         code=_text(body, "code"),
-        created_at=_paid_at(body.get("paid_at")),
+        created_at=_paid_at(body.get("paid_at"), zone),
         cashier=_text(body, "cashier"),
         items=_items(body.get("items")),
         total_cents=cents(body.get("total"), "total"),
@@ -139,12 +160,14 @@ def receipt_job(payload: Mapping[str, Any], *, drawer: bool) -> ReceiptJob:
         method=body.get("method"),  # type: ignore[arg-type]  # Receipt checks it
         currency=_text(body, "currency"),
         copy=body.get("copy", False) is True,
+        printed_at=in_zone(now, zone) if now is not None else None,
     )
     return ReceiptJob(request.job_id, receipt, open_drawer=open_drawer and drawer)
 
 
 def receipt_status_payload(job_id: str, transaction_id: int, result: Mapping[str, Any]) -> dict[str, Any]:
-    """A print result as the server's ``receipt_status`` takes it."""
+    """A print result as the server's ``receipt_status`` takes it. ``unknown``: the receipt was sent
+    and the printer failed before confirming it; it is not printed again unless someone asks."""
     data: dict[str, Any] = {
         "transaction_id": transaction_id,
         "job_id": job_id,
@@ -153,6 +176,8 @@ def receipt_status_payload(job_id: str, transaction_id: int, result: Mapping[str
     }
     if detail := wire_text(str(result.get("detail") or ""), Limits.MAX_DEVICE_DETAIL):
         data["detail"] = detail
+    if result.get("outcome") == "unknown" and not data["ok"]:
+        data["unknown"] = True
     return data
 
 

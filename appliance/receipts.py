@@ -97,6 +97,7 @@ class Receipts:
         if outcome.kind is AckKind.REFUSED:
             logger.warning("receipt_status %s refused: %s: %s", report.job_id, outcome.code, outcome.message)
         else:
-            logger.info("reported job %s: %s", report.job_id, "printed" if data["ok"] else data["state"])
+            said = "printed" if data["ok"] else "outcome unknown" if data.get("unknown") else data["state"]
+            logger.info("reported job %s: %s", report.job_id, said)
         self._jobs.reported(report)
         return True

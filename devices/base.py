@@ -15,11 +15,15 @@ from typing import Any, Protocol, runtime_checkable
 from common.wire import DeviceState
 from devices.print_jobs import (
     DrawerJob,
+    JobPart,
     JobResult,
+    NoJournal,
+    Outcome,
     PrintJob,
     Receipt,
     ReceiptJob,
     ReceiptLine,
+    SendJournal,
 )
 
 __all__ = [
@@ -32,13 +36,17 @@ __all__ = [
     "DrawerJob",
     "InputDevice",
     "InputEvent",
+    "JobPart",
     "JobResult",
+    "NoJournal",
+    "Outcome",
     "PrintJob",
     "Receipt",
     "ReceiptJob",
     "ReceiptLine",
     "ReceiptPrinterDevice",
     "ScanEvent",
+    "SendJournal",
     "TouchActivity",
 ]
 
@@ -100,6 +108,11 @@ class InputDevice(Protocol):
     ``read`` blocks at most ``timeout_s`` and returns ``[]`` on timeout. When the device vanishes,
     ``read`` closes the device, reports MISSING in ``health()`` and raises ``DeviceUnavailable``;
     the caller calls ``open()`` again later (which raises ``DeviceUnavailable`` while it is still gone).
+    ``present()`` says cheaply whether it may be back, so it is reopened the moment it is replugged.
+
+    ``fileno()`` is the open device's descriptor, and ``adopt(fd)`` hands one back at the next
+    ``open()``: the appliance keeps it in systemd's file descriptor store across a restart, so the
+    device stays open (and grabbed) and what arrives meanwhile waits in the kernel.
     """
 
     name: str
@@ -112,14 +125,22 @@ class InputDevice(Protocol):
 
     def close(self) -> None: ...
 
+    def present(self) -> bool: ...
+
+    def fileno(self) -> int | None: ...
+
+    def adopt(self, fd: int) -> None: ...
+
 
 @runtime_checkable
 class ReceiptPrinterDevice(Protocol):
     """A receipt printer with its own job queue.
 
-    ``submit`` may be called from any thread. The device thread calls ``work(timeout_s)`` in a loop;
-    it prints queued jobs (checking status before and after, with bounded timeouts) and returns the
-    results of jobs that finished or newly failed; failed jobs stay queued until the printer is back.
+    ``submit`` may be called from any thread. The device thread calls ``work(timeout_s, journal)``
+    in a loop; it prints queued jobs (status before, confirmation after, bounded timeouts) and
+    returns the results of jobs that finished or newly wait. A job waits only while nothing of its
+    receipt was sent; once sent, its outcome is final (``PRINTED`` or ``UNKNOWN``), and ``journal``
+    has recorded each part before its first byte left.
     """
 
     name: str
@@ -128,7 +149,7 @@ class ReceiptPrinterDevice(Protocol):
 
     def submit(self, job: PrintJob) -> None: ...
 
-    def work(self, timeout_s: float) -> list[JobResult]: ...
+    def work(self, timeout_s: float, journal: SendJournal | None = None) -> list[JobResult]: ...
 
     def health(self) -> DeviceHealth: ...
 

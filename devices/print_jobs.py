@@ -2,13 +2,19 @@
 
 Money is integer cents everywhere. A receipt that does not add up is refused when it is built,
 so nothing half-right reaches the paper.
+
+A job is sent in parts: the drawer pulse (a cash payment) and the receipt, each on its own. A part
+whose first byte may have left is never sent again by the driver: its outcome is either confirmed
+by the printer (``PRINTED``) or ``UNKNOWN``, and only a person can tell (the till asks "Did the
+receipt print?" and offers a copy). A part not sent yet waits (``WAITING``) for the printer.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from common.wire import DeviceState, PaymentMethod
 
@@ -60,6 +66,9 @@ class Receipt:
     method: Literal["cash", "card"]
     currency: str = "€"  # a formatting setting: "€", "$", "CHF", ...
     copy: bool = False  # a reprint: marked as a copy on the paper
+    # A copy says when it was printed, by the till's clock; None: that clock is not synchronised
+    # yet (a Pi has no real-time clock), and the copy says so instead of a time.
+    printed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_text("spa_name", self.spa_name)
@@ -82,6 +91,8 @@ class Receipt:
         _require_text("currency", self.currency)
         if not isinstance(self.copy, bool):
             raise ValueError(f"receipt.copy = {self.copy!r}: must be True or False")
+        if self.printed_at is not None and not isinstance(self.printed_at, datetime):
+            raise ValueError(f"receipt.printed_at = {self.printed_at!r}: must be a datetime or None")
         items_total = sum(item.total_cents for item in self.items)
         if items_total != self.total_cents:
             raise ValueError(f"receipt.total_cents = {self.total_cents}: the items add up to {items_total}")
@@ -124,9 +135,53 @@ class DrawerJob:
 PrintJob = ReceiptJob | DrawerJob
 
 
+class JobPart(enum.StrEnum):
+    """What one send carries. The drawer goes first, so it opens while the receipt prints."""
+
+    DRAWER = "drawer"
+    RECEIPT = "receipt"
+
+
+def job_parts(job: PrintJob) -> tuple[JobPart, ...]:
+    if isinstance(job, DrawerJob):
+        return (JobPart.DRAWER,)
+    return (JobPart.DRAWER, JobPart.RECEIPT) if job.open_drawer else (JobPart.RECEIPT,)
+
+
+class Outcome(enum.StrEnum):
+    PRINTED = "printed"  # the printer confirmed it after the job (the drawer pulse, if any, was sent)
+    WAITING = "waiting"  # nothing of the job's receipt was sent yet: the driver tries again when the printer is back
+    UNKNOWN = "unknown"  # the receipt was sent, and the printer failed before confirming it: never sent again
+
+
+class SendJournal(Protocol):
+    """Where a driver records, before the first byte of a part leaves, that it is being sent.
+
+    ``sending`` returns only once that record is durable (the appliance's store commits it), so a
+    restart can never send the part again; it raises to stop the send (nothing is sent then)."""
+
+    def sending(self, job_id: str, part: JobPart) -> None: ...
+
+
+class NoJournal:
+    """Remembers nothing beyond the driver's own memory (tests, ``python -m devices.virtual``)."""
+
+    def sending(self, job_id: str, part: JobPart) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class JobResult:
     job_id: str
-    ok: bool
-    state: DeviceState
+    outcome: Outcome
+    state: DeviceState  # the printer's state when the result was known
     detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.PRINTED
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will happen to this job on its own."""
+        return self.outcome is not Outcome.WAITING

@@ -16,12 +16,16 @@ usage: provision.sh appliance --role ROLE --server URL --token TOKEN [options]
   --screen / --no-screen   run the kiosk browser on tty1 (default: on for kiosk, lobby,
                            cashier; off for room, where it shows /therapist)
   --heartbeat-s N          heartbeat interval in seconds (default 15)
+  --timezone ZONE          the box's time zone (default: the spa's, as the server's /healthz says)
   kiosk:    --touch-usb VID:PID          only this touchscreen (default: any touchscreen)
   cashier:  --scanner-usb VID:PID        USB barcode scanner in keyboard mode (default 05e0:1200)
-            --scanner-serial VID:PID     serial (CDC/USB-serial) scanner instead
+            --scanner-interface NN       the scanner's keyboard interface (default 00; lsusb -v)
+            --scanner-serial VID:PID|DEV serial scanner instead: USB (CDC/USB-serial) by id, or a
+                                         port such as /dev/serial0 (the Pi's UART)
             --scanner-baud N             (default 9600)   --scanner-layout XX (default us)
             --printer-usb VID:PID        USB ESC/POS receipt printer (default 04b8:0202)
-            --printer-serial VID:PID     USB-serial receipt printer instead
+            --printer-serial VID:PID|DEV serial receipt printer instead (USB-serial, or a port
+                                         such as /dev/serial0)
             --printer-baud N             (default 19200)
             --printer-host HOST[:PORT]   network receipt printer instead (port 9100)
             --no-drawer                  no cash drawer on the printer
@@ -36,18 +40,20 @@ EOF
 }
 
 appliance_parse() {
-    ROLE="" SERVER_URL="" TOKEN="" SERVER_CA="" SCREEN="" HEARTBEAT_S=15
-    TOUCH_USB="" SCANNER_USB="" SCANNER_SERIAL="" SCANNER_BAUD=9600 SCANNER_LAYOUT=us
+    ROLE="" SERVER_URL="" TOKEN="" SERVER_CA="" SCREEN="" HEARTBEAT_S=15 TIMEZONE=""
+    TOUCH_USB="" SCANNER_USB="" SCANNER_SERIAL="" SCANNER_BAUD=9600 SCANNER_LAYOUT=us SCANNER_IF=00
     PRINTER_USB="" PRINTER_SERIAL="" PRINTER_BAUD=19200 PRINTER_HOST="" DRAWER=true
     ROOM_NUMBER="" THERAPIST_TOKEN="" BUTTONS_USB="" ANNOUNCE=false
     BUTTONS_KEYMAP="KEY_F1=next,KEY_F2=start,KEY_F3=finish"
     # Set by appliance_validate (parse_usb_id) from the VID:PID options:
     TOUCH_VID="" TOUCH_PID="" SCANNER_VID="" SCANNER_PID="" PRINTER_VID="" PRINTER_PID=""
     BUTTONS_VID="" BUTTONS_PID="" SCANNER_KIND="" PRINTER_KIND="" PRINTER_PORT="" KEYMAP_TOML=""
+    # A serial device on a port of the Pi's own (its UART) rather than on USB: the port's path.
+    SCANNER_DEV="" PRINTER_DEV=""
     while (($#)); do
         case "$1" in
-            --role | --server | --token | --server-ca | --heartbeat-s | --touch-usb | \
-                --scanner-usb | --scanner-serial | --scanner-baud | --scanner-layout | \
+            --role | --server | --token | --server-ca | --heartbeat-s | --timezone | --touch-usb | \
+                --scanner-usb | --scanner-serial | --scanner-baud | --scanner-layout | --scanner-interface | \
                 --printer-usb | --printer-serial | --printer-baud | --printer-host | \
                 --room-number | --therapist-token | --buttons-usb | --buttons-keymap | \
                 --source | --root)
@@ -58,11 +64,13 @@ appliance_parse() {
                     --token) TOKEN=$2 ;;
                     --server-ca) SERVER_CA=$2 ;;
                     --heartbeat-s) HEARTBEAT_S=$2 ;;
+                    --timezone) TIMEZONE=$2 ;;
                     --touch-usb) TOUCH_USB=$2 ;;
                     --scanner-usb) SCANNER_USB=$2 ;;
                     --scanner-serial) SCANNER_SERIAL=$2 ;;
                     --scanner-baud) SCANNER_BAUD=$2 ;;
                     --scanner-layout) SCANNER_LAYOUT=$2 ;;
+                    --scanner-interface) SCANNER_IF=$2 ;;
                     --printer-usb) PRINTER_USB=$2 ;;
                     --printer-serial) PRINTER_SERIAL=$2 ;;
                     --printer-baud) PRINTER_BAUD=$2 ;;
@@ -100,6 +108,7 @@ appliance_validate() {
     check_word --token "$TOKEN" "$token_re" "expected a token as printed by device add (letters, digits, _ and -)"
     check_word --heartbeat-s "$HEARTBEAT_S" '^[1-9][0-9]{0,3}$' "expected whole seconds, 1..9999"
     [[ -z "$SERVER_CA" || -f "$SERVER_CA" ]] || die "--server-ca $SERVER_CA: no such file"
+    [[ -z "$TIMEZONE" ]] || check_zone --timezone "$TIMEZONE"
     if [[ -z "$SCREEN" ]]; then
         SCREEN=yes
         [[ "$ROLE" != room ]] || SCREEN=no
@@ -121,11 +130,17 @@ appliance_validate() {
         [[ -z "$SCANNER_USB" || -z "$SCANNER_SERIAL" ]] || die "give --scanner-usb or --scanner-serial, not both"
         if [[ -n "$SCANNER_SERIAL" ]]; then
             SCANNER_KIND=serial
-            parse_usb_id --scanner-serial "$SCANNER_SERIAL" SCANNER
+            if [[ "$SCANNER_SERIAL" == /dev/* ]]; then
+                check_port --scanner-serial "$SCANNER_SERIAL"
+                SCANNER_DEV=$SCANNER_SERIAL
+            else
+                parse_usb_id --scanner-serial "$SCANNER_SERIAL" SCANNER
+            fi
             check_baud --scanner-baud "$SCANNER_BAUD"
         else
             SCANNER_KIND=evdev
             parse_usb_id --scanner-usb "${SCANNER_USB:-05e0:1200}" SCANNER
+            check_word --scanner-interface "$SCANNER_IF" '^[0-9a-fA-F]{2}$' "expected a two-digit interface number, e.g. 00"
         fi
         check_word --scanner-layout "$SCANNER_LAYOUT" '^[a-z]{2}$' "expected a two-letter keyboard layout, e.g. us or de"
         local printers=0
@@ -135,7 +150,12 @@ appliance_validate() {
         ((printers <= 1)) || die "give one of --printer-usb, --printer-serial, --printer-host"
         if [[ -n "$PRINTER_SERIAL" ]]; then
             PRINTER_KIND=serial
-            parse_usb_id --printer-serial "$PRINTER_SERIAL" PRINTER
+            if [[ "$PRINTER_SERIAL" == /dev/* ]]; then
+                check_port --printer-serial "$PRINTER_SERIAL"
+                PRINTER_DEV=$PRINTER_SERIAL
+            else
+                parse_usb_id --printer-serial "$PRINTER_SERIAL" PRINTER
+            fi
             check_baud --printer-baud "$PRINTER_BAUD"
         elif [[ -n "$PRINTER_HOST" ]]; then
             PRINTER_KIND=network
@@ -173,25 +193,26 @@ appliance_validate() {
     check_root_and_source
 }
 
-# What the role touches: device cgroup classes, supplementary groups, kernel modules.
+# What the role touches: device cgroup classes, supplementary groups, kernel modules. Serial
+# devices: USB-serial adapters (ttyUSB), CDC-ACM (ttyACM) and the Pi's own UARTs (ttyAMA, the
+# PL011; ttyS, the mini UART; /dev/serial0 points at one of them), names as in /proc/devices.
 appliance_devices() {
     DEVICE_CLASSES=() DEVICE_GROUPS=() DEVICE_MODULES=()
+    local serial=(char-ttyUSB char-ttyACM char-ttyAMA char-ttyS)
     case "$ROLE" in
         kiosk | room) DEVICE_CLASSES=(char-input) DEVICE_GROUPS=(input) DEVICE_MODULES=(evdev) ;;
         cashier)
             if [[ "$SCANNER_KIND" == evdev ]]; then
                 DEVICE_CLASSES+=(char-input) DEVICE_GROUPS+=(input) DEVICE_MODULES+=(evdev)
             else
-                DEVICE_CLASSES+=(char-ttyUSB char-ttyACM) DEVICE_GROUPS+=(dialout)
+                DEVICE_CLASSES+=("${serial[@]}") DEVICE_GROUPS+=(dialout)
                 DEVICE_MODULES+=(usbserial cdc_acm)
             fi
             case "$PRINTER_KIND" in
                 usb) DEVICE_CLASSES+=(char-usb_device) DEVICE_GROUPS+=(lp) ;;
                 serial)
-                    [[ "$SCANNER_KIND" == serial ]] || {
-                        DEVICE_CLASSES+=(char-ttyUSB char-ttyACM) DEVICE_GROUPS+=(dialout)
-                        DEVICE_MODULES+=(usbserial cdc_acm)
-                    }
+                    DEVICE_CLASSES+=("${serial[@]}") DEVICE_GROUPS+=(dialout)
+                    DEVICE_MODULES+=(usbserial cdc_acm)
                     ;;
                 network) ;;
             esac
@@ -249,14 +270,14 @@ appliance_toml() {
                 printf '\n[devices.scanner]\nkind = "scanner_evdev"\npath = "/dev/input/spa-scanner"\nlayout = "%s"\n' \
                     "$SCANNER_LAYOUT"
             else
-                printf '\n[devices.scanner]\nkind = "scanner_serial"\nport = "/dev/spa-scanner"\nbaudrate = %s\n' \
-                    "$SCANNER_BAUD"
+                printf '\n[devices.scanner]\nkind = "scanner_serial"\nport = "%s"\nbaudrate = %s\n' \
+                    "${SCANNER_DEV:-/dev/spa-scanner}" "$SCANNER_BAUD"
             fi
             case "$PRINTER_KIND" in
                 usb) printf '\n[devices.printer]\nkind = "printer_usb"\nvendor_id = "0x%s"\nproduct_id = "0x%s"\n' \
                     "$PRINTER_VID" "$PRINTER_PID" ;;
-                serial) printf '\n[devices.printer]\nkind = "printer_serial"\nport = "/dev/spa-printer"\nbaudrate = %s\n' \
-                    "$PRINTER_BAUD" ;;
+                serial) printf '\n[devices.printer]\nkind = "printer_serial"\nport = "%s"\nbaudrate = %s\n' \
+                    "${PRINTER_DEV:-/dev/spa-printer}" "$PRINTER_BAUD" ;;
                 network) printf '\n[devices.printer]\nkind = "printer_network"\nhost = "%s"\nport = %s\n' \
                     "$PRINTER_HOST" "$PRINTER_PORT" ;;
             esac
@@ -271,6 +292,47 @@ appliance_toml() {
             printf '\n[lobby]\nannounce = %s\n' "$ANNOUNCE"
             ;;
     esac
+}
+
+step_time() {
+    step "time: the spa's zone, and the daemon after the clock is synchronised"
+    local zone
+    if [[ -n "$TIMEZONE" ]]; then
+        zone=$TIMEZONE
+    elif zone=$(spa_timezone) && [[ "$zone" =~ $ZONE_RE ]]; then
+        info "the spa's time zone is $zone ($SERVER_URL/healthz)"
+    elif root_mode; then
+        info "cannot read the spa's time zone from $SERVER_URL/healthz (${zone:-no answer}); left as it is"
+        zone=""
+    else
+        die "cannot read the spa's time zone from $SERVER_URL/healthz (${zone:-no answer}): give --timezone ZONE"
+    fi
+    [[ -z "$zone" ]] || set_timezone "$zone"
+    # A Pi has no real-time clock: the daemon starts once the clock is synchronised (or after a
+    # minute without a time server), and its receipt copies say whether the clock was set.
+    ensure_time_sync
+}
+
+# spa_timezone: the server's SPA_TIMEZONE, from its /healthz (trusting --server-ca); prints the
+# zone, or why not and fails.
+spa_timezone() {
+    python3 - "$SERVER_URL/healthz" "$SERVER_CA" <<'PY'
+import json, ssl, sys, urllib.error, urllib.request
+
+url, ca = sys.argv[1], sys.argv[2]
+context = ssl.create_default_context(cafile=ca or None)
+try:
+    with urllib.request.urlopen(url, timeout=10, context=context) as answer:
+        body = json.load(answer)
+except urllib.error.HTTPError as exc:  # 503 while the database is down: the body still says
+    body = json.load(exc)
+except (OSError, ValueError) as exc:
+    print(exc)
+    sys.exit(1)
+zone = body.get("timezone") if isinstance(body, dict) else None
+print(zone or "the server does not say")
+sys.exit(0 if zone else 1)
+PY
 }
 
 step_udev() {
@@ -300,13 +362,26 @@ udev_rules() {
             ;;
         cashier)
             if [[ "$SCANNER_KIND" == evdev ]]; then
-                echo "SUBSYSTEM==\"input\", KERNEL==\"event*\", ENV{ID_INPUT_KEYBOARD}==\"1\", ATTRS{idVendor}==\"$SCANNER_VID\", ATTRS{idProduct}==\"$SCANNER_PID\", SYMLINK+=\"input/spa-scanner\", GROUP=\"input\", MODE=\"0660\", ENV{LIBINPUT_IGNORE_DEVICE}=\"1\""
+                local scanner="ATTRS{idVendor}==\"$SCANNER_VID\", ATTRS{idProduct}==\"$SCANNER_PID\""
+                echo "# Every event node of the scanner (keyboard, consumer control …) is the daemon's and the"
+                echo "# compositor's never; the name goes to one node only: the keyboard of interface $SCANNER_IF"
+                echo "# (a scanner may have several keyboard nodes), not a \"… Control\" node of the same interface."
+                echo "SUBSYSTEM==\"input\", KERNEL==\"event*\", $scanner, GROUP=\"input\", MODE=\"0660\", ENV{LIBINPUT_IGNORE_DEVICE}=\"1\""
+                echo "SUBSYSTEM==\"input\", KERNEL==\"event*\", ENV{ID_INPUT_KEYBOARD}==\"1\", $scanner, ATTRS{bInterfaceNumber}==\"$SCANNER_IF\", ATTRS{name}!=\"* Control\", SYMLINK+=\"input/spa-scanner\""
+            elif [[ -n "$SCANNER_DEV" ]]; then
+                echo "# scanner on $SCANNER_DEV (the Pi's UART): group dialout by default rules, no name needed"
             else
                 echo "SUBSYSTEM==\"tty\", ATTRS{idVendor}==\"$SCANNER_VID\", ATTRS{idProduct}==\"$SCANNER_PID\", SYMLINK+=\"spa-scanner\", GROUP=\"dialout\", MODE=\"0660\""
             fi
             case "$PRINTER_KIND" in
                 usb) echo "SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\", ATTR{idVendor}==\"$PRINTER_VID\", ATTR{idProduct}==\"$PRINTER_PID\", SYMLINK+=\"spa-printer\", GROUP=\"lp\", MODE=\"0660\"" ;;
-                serial) echo "SUBSYSTEM==\"tty\", ATTRS{idVendor}==\"$PRINTER_VID\", ATTRS{idProduct}==\"$PRINTER_PID\", SYMLINK+=\"spa-printer\", GROUP=\"dialout\", MODE=\"0660\"" ;;
+                serial)
+                    if [[ -n "$PRINTER_DEV" ]]; then
+                        echo "# receipt printer on $PRINTER_DEV (the Pi's UART): group dialout by default rules"
+                    else
+                        echo "SUBSYSTEM==\"tty\", ATTRS{idVendor}==\"$PRINTER_VID\", ATTRS{idProduct}==\"$PRINTER_PID\", SYMLINK+=\"spa-printer\", GROUP=\"dialout\", MODE=\"0660\""
+                    fi
+                    ;;
                 network) echo "# receipt printer on the network at $PRINTER_HOST:$PRINTER_PORT: no device node" ;;
             esac
             ;;
@@ -417,6 +492,18 @@ step_server_ca() {
     fi
 }
 
+# step_uart: a device on the Pi's UART needs the UART on and the serial console off it.
+step_uart() {
+    [[ -n "$SCANNER_DEV$PRINTER_DEV" ]] || return 0
+    step "the Pi's UART for ${SCANNER_DEV:-$PRINTER_DEV}"
+    if root_mode || command -v raspi-config >/dev/null; then
+        run raspi-config nonint do_serial_cons 1 # no login console on it (it would answer the device)
+        run raspi-config nonint do_serial_hw 0   # the UART itself on (enable_uart=1; takes a reboot)
+    else
+        info "no raspi-config here: enable the UART and take the serial console off it by hand"
+    fi
+}
+
 step_system() {
     step "hardware watchdog and journald (spare the SD card)"
     copy_file "$FILES_DIR/system-watchdog.conf" /etc/systemd/system.conf.d/50-spa-watchdog.conf 0644 root:root
@@ -454,7 +541,9 @@ appliance_main() {
     step_project
     step_config
     record_args appliance "$@"
+    step_time
     step_udev
+    step_uart
     step_units
     step_kiosk_browser
     step_server_ca

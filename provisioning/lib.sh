@@ -11,6 +11,8 @@ ROOT=""                 # --root DIR; empty means the real system
 SOURCE=""               # project source directory (pyproject.toml at its top)
 VENV=/opt/spa/venv
 CHANGED=()              # paths (without ROOT) written or removed by this run
+ZONE_RE='^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$'  # an IANA time zone name: Europe/Berlin, UTC
+PORT_RE='^/dev(/[A-Za-z0-9][A-Za-z0-9_.:-]*)+$'   # a serial port: /dev/serial0, /dev/serial/by-id/…
 
 die() { echo "provision: error: $*" >&2; exit 2; }
 step() { echo "==> $*"; }
@@ -170,6 +172,23 @@ daemon_reload_if_changed() {
     fi
 }
 
+# ensure_time_sync: the spa's units start after the clock is synchronised (time-sync.target,
+# reached through systemd-time-wait-sync, bounded to a minute by our drop-in).
+ensure_time_sync() {
+    copy_file "$FILES_DIR/time-wait-sync.conf" \
+        /etc/systemd/system/systemd-time-wait-sync.service.d/50-spa.conf 0644 root:root
+    enable_unit systemd-time-wait-sync.service
+}
+
+# set_timezone ZONE: the machine's time zone (timedatectl), when it differs.
+set_timezone() {
+    if root_mode || [[ "$(timedatectl show -p Timezone --value 2>/dev/null)" != "$1" ]]; then
+        run timedatectl set-timezone "$1"
+    else
+        info "time zone $1"
+    fi
+}
+
 # install_unit NAME: copy systemd/NAME into /etc/systemd/system/.
 install_unit() {
     copy_file "$SYSTEMD_DIR/$1" "/etc/systemd/system/$1" 0644 root:root
@@ -250,6 +269,16 @@ check_baud() {
 # check_word FLAG VALUE REGEX HINT
 check_word() {
     [[ "$2" =~ $3 ]] || die "$1 '$2': $4"
+}
+
+# check_port OPTION VALUE: a device path.
+check_port() {
+    check_word "$1" "$2" "$PORT_RE" "expected a port such as /dev/serial0"
+}
+
+# check_zone OPTION VALUE: an IANA time zone name.
+check_zone() {
+    check_word "$1" "$2" "$ZONE_RE" "expected an IANA name, e.g. Europe/Berlin"
 }
 
 check_root_and_source() {

@@ -80,7 +80,7 @@ server_validate() {
     [[ -z "$TLS_CERT" || -f "$TLS_CERT" ]] || die "--tls-cert $TLS_CERT: no such file"
     [[ -z "$TLS_KEY" || -f "$TLS_KEY" ]] || die "--tls-key $TLS_KEY: no such file"
     [[ -n "$TIMEZONE" ]] || TIMEZONE=$(cat "$ROOT/etc/timezone" 2>/dev/null || echo UTC)
-    check_word --timezone "$TIMEZONE" '^[A-Za-z0-9_+/-]+$' "expected an IANA name, e.g. Europe/Berlin"
+    check_zone --timezone "$TIMEZONE"
     check_word --spa-name "$SPA_NAME_ARG" '^[^"\\$`]{1,80}$' "1..80 characters without quotes, \\, \$ or \`"
     check_word --currency "$CURRENCY" '^[^"\\$`[:space:]]{1,12}$' "a short symbol or code such as € or EUR"
     check_word --claim-grace-s "$CLAIM_GRACE_S" '^[0-9]{1,5}$' "expected whole seconds"
@@ -214,6 +214,10 @@ step_server_units() {
     )
     put_file /etc/systemd/system/spa-server.service.d/10-local-services.conf 0644 root:root <<<"$dropin"
     put_file /etc/systemd/system/spa-server@.service.d/10-local-services.conf 0644 root:root <<<"$dropin"
+    # Payment times are the server's clock: it starts once that is synchronised (a Pi as the
+    # server has no real-time clock either), in the spa's zone.
+    ensure_time_sync
+    set_timezone "$TIMEZONE"
     daemon_reload_if_changed
 }
 

@@ -127,7 +127,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         db,
         zone=settings.zone,
         publish=outbound.queue_changed,
-        receipt_header=ReceiptHeader(settings.spa_name, settings.spa_address, settings.currency),
+        receipt_header=ReceiptHeader(
+            settings.spa_name, settings.spa_address, settings.currency, timezone=settings.timezone
+        ),
         settings=spa_settings,
     )
 

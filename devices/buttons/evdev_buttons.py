@@ -17,7 +17,7 @@ from devices.base import ButtonEvent, DeviceHealth, DeviceMisconfigured, DeviceS
 from devices.buttons.press import PressTracker
 from devices.config import SettingsReader
 from devices.evdev_input.bus import DeviceSelector, EvdevHandle, InputBus, SystemInputBus
-from devices.evdev_input.reader import EvdevReader
+from devices.evdev_input.reader import EvdevReader, UsesEvdevReader
 from devices.health import HealthTracker
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def parse_keymap(reader: SettingsReader) -> dict[int, str]:
     return keymap
 
 
-class EvdevButtons:
+class EvdevButtons(UsesEvdevReader):
     def __init__(
         self,
         name: str,

@@ -8,6 +8,7 @@ devices hand real ``evdev.InputEvent`` objects to the same driver code.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -37,13 +38,25 @@ class EvdevHandle(Protocol):
 
     def leds(self, verbose: bool = False) -> Any: ...
 
+    def set_led(self, led_num: int, value: int) -> None: ...
+
     def close(self) -> None: ...
 
 
 class InputBus(Protocol):
     def list_paths(self) -> list[str]: ...
 
+    def exists(self, path: str) -> bool: ...
+
     def open(self, path: str) -> EvdevHandle: ...
+
+    def adopt(self, fd: int) -> EvdevHandle:
+        """A handle on this already open descriptor (raises ``OSError`` if it is no input device)."""
+        ...
+
+    def same_node(self, handle: EvdevHandle, path: str) -> bool:
+        """Is ``handle`` open on the device node at ``path``?"""
+        ...
 
 
 class SystemInputBus:
@@ -52,8 +65,28 @@ class SystemInputBus:
     def list_paths(self) -> list[str]:
         return sorted(evdev.list_devices())
 
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
     def open(self, path: str) -> EvdevHandle:
         return evdev.InputDevice(path)
+
+    def adopt(self, fd: int) -> EvdevHandle:
+        # python-evdev opens by path only. Opening /proc/self/fd/N gives a new description of the same
+        # device (to read its name and capabilities); dup2 then puts the adopted description, with its
+        # queued events and its grab, under that object's descriptor number.
+        node = os.readlink(f"/proc/self/fd/{fd}")
+        device = evdev.InputDevice(f"/proc/self/fd/{fd}")
+        os.dup2(fd, device.fd)
+        os.close(fd)
+        device.path = node
+        return device
+
+    def same_node(self, handle: EvdevHandle, path: str) -> bool:
+        try:
+            return os.fstat(handle.fileno()).st_rdev == os.stat(path).st_rdev
+        except OSError:
+            return False
 
 
 @dataclass(frozen=True)
@@ -94,6 +127,13 @@ def _unavailable_for(selector: DeviceSelector, exc: OSError) -> DeviceUnavailabl
     if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
         return DeviceUnavailable(f"{where}: not present")
     return DeviceUnavailable(f"{where}: {exc.strerror or exc}", DeviceState.ERROR)
+
+
+def device_matches(bus: InputBus, selector: DeviceSelector, handle: EvdevHandle) -> bool:
+    """Is this open handle the configured device (its path, or its vendor and product id)?"""
+    if selector.path is not None:
+        return bus.same_node(handle, selector.path)
+    return (handle.info.vendor, handle.info.product) == (selector.vendor_id, selector.product_id)
 
 
 def find_device(

@@ -4,20 +4,27 @@ Shared by the scanner, buttons and touchscreen drivers. An unplugged device make
 with ``OSError(ENODEV)`` and its descriptor stays readable forever; left in ``poll`` it would spin a
 core at 100%. So on any read error the device is closed at once, taken out of the poll set, reported
 MISSING (logged once) and ``DeviceUnavailable`` is raised for the caller to ``open()`` again later.
+
+``present()`` says cheaply whether a missing device may be back (its path exists, or a device node
+came or went), so the caller can reopen it the moment it is replugged instead of after a backoff.
+``adopt(fd)`` hands over a descriptor kept open across a restart of the daemon (systemd's file
+descriptor store): events that arrived meanwhile are still queued in it, and its grab still holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import math
+import os
 import select
 from collections.abc import Callable
 
 import evdev
 
 from devices.base import DeviceState, DeviceUnavailable
-from devices.evdev_input.bus import DeviceSelector, EvdevHandle, InputBus, find_device
+from devices.evdev_input.bus import DeviceSelector, EvdevHandle, InputBus, device_matches, find_device
 from devices.health import HealthTracker
 
 logger = logging.getLogger(__name__)
@@ -45,19 +52,60 @@ class EvdevReader:
         self._suitable = suitable
         self._handle: EvdevHandle | None = None
         self._poll: select.poll | None = None
+        self._adopted: int | None = None  # a descriptor to take over at the next open
+        self._seen_paths: tuple[str, ...] = ()
 
     @property
     def handle(self) -> EvdevHandle | None:
         return self._handle
 
+    def adopt(self, fd: int) -> None:
+        """Take this already open descriptor of the device at the next ``open()`` (if it still is
+        the configured device; otherwise it is closed and the device opened afresh)."""
+        if self._adopted is not None:
+            os.close(self._adopted)
+        self._adopted = fd
+
+    def fileno(self) -> int | None:
+        return self._handle.fileno() if self._handle is not None else None
+
+    def present(self) -> bool:
+        """May the device be there now? Cheap: a stat of its path, or the list of device nodes."""
+        if self.selector.path is not None:
+            return self._bus.exists(self.selector.path)
+        paths = tuple(self._bus.list_paths())
+        changed, self._seen_paths = paths != self._seen_paths, paths
+        return changed
+
+    def _take_adopted(self) -> EvdevHandle | None:
+        fd, self._adopted = self._adopted, None
+        if fd is None:
+            return None
+        try:
+            handle = self._bus.adopt(fd)
+        except OSError as exc:
+            logger.debug("%s: cannot take over descriptor %d: %s", self.name, fd, exc)
+            os.close(fd)
+            return None
+        if self._suitable(handle) is None and device_matches(self._bus, self.selector, handle):
+            if self._grab:
+                with contextlib.suppress(OSError):
+                    handle.ungrab()  # the grab came along with the descriptor; take it again as ours
+            logger.info("%s: taken over from before the restart (%s)", self.name, handle.path)
+            return handle
+        handle.close()
+        return None
+
     def open(self) -> EvdevHandle:
         if self._handle is not None:
             return self._handle
-        try:
-            handle = find_device(self._bus, self.selector, self._suitable, self.name)
-        except DeviceUnavailable as exc:
-            self._health.set(exc.state, str(exc))
-            raise
+        handle = self._take_adopted()
+        if handle is None:
+            try:
+                handle = find_device(self._bus, self.selector, self._suitable, self.name)
+            except DeviceUnavailable as exc:
+                self._health.set(exc.state, str(exc))
+                raise
         if self._grab:
             try:
                 handle.grab()
@@ -115,3 +163,21 @@ class EvdevReader:
 
     def close(self) -> None:
         self._drop()
+        if self._adopted is not None:
+            os.close(self._adopted)
+            self._adopted = None
+
+
+class UsesEvdevReader:
+    """What the evdev drivers (scanner, buttons, touchscreen) pass through to their reader."""
+
+    _reader: EvdevReader
+
+    def present(self) -> bool:
+        return self._reader.present()
+
+    def fileno(self) -> int | None:
+        return self._reader.fileno()
+
+    def adopt(self, fd: int) -> None:
+        self._reader.adopt(fd)

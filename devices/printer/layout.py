@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from devices.print_jobs import Receipt, ReceiptLine
 
 PREFIX_CURRENCIES = frozenset({"$", "£", "US$", "A$", "C$"})
+CLOCK_NOT_SET = "clock not set"  # a copy printed before the till's clock was synchronised
 
 
 class Align(enum.Enum):
@@ -121,6 +122,11 @@ def layout_receipt(receipt: Receipt, settings: LayoutSettings) -> list[PrintOp]:
         rule,
         *[TextLine(t) for t in two_columns("Receipt", clean(receipt.code), w)],
         *[TextLine(t) for t in two_columns("Date", receipt.created_at.strftime(settings.date_format), w)],
+    ]
+    if receipt.copy:
+        printed = receipt.printed_at.strftime(settings.date_format) if receipt.printed_at else CLOCK_NOT_SET
+        ops += [TextLine(t) for t in two_columns("Printed", printed, w)]
+    ops += [
         *[TextLine(t) for t in two_columns("Cashier", clean(receipt.cashier), w)],
         rule,
     ]

@@ -1,9 +1,13 @@
-"""Receipt printer on the network (raw TCP, port 9100), through python-escpos's ``Network``.
+"""Receipt printer on the network (raw TCP, port 9100).
 
-python-escpos opens the socket with one timeout for connect, writes and reads (60 s by default),
-and its ``is_online()`` lets the ``TimeoutError`` escape. Here the connect/write timeout and the
-status timeout are separate and short, and a silent printer reads as ``b""``. python-escpos's
-``Network`` object does the writing and the status query on the socket we connect.
+A plain socket: python-escpos's ``Network`` would only call ``sendall`` for us, with one 60 s timeout
+for connect, writes and reads, a socket leaked when ``connect()`` fails, and an INFO line on the root
+logger at every open and close (every 2 s while a printer is down). Here the connect/write timeout
+and the reply timeout are separate and short, a silent printer reads as ``b""``, and a printer that
+hangs up reads as ``PrinterHungUp``.
+
+The connection is released after every exchange (``release_when_idle``): many network printers take
+one connection at a time, and a held one would lock out ``appliance check`` and any other client.
 """
 
 from __future__ import annotations
@@ -11,88 +15,81 @@ from __future__ import annotations
 import logging
 import socket
 
-from escpos.printer import Network
-
 from devices.base import DeviceState, DeviceUnavailable
+from devices.printer.connection import PrinterHungUp
 
 logger = logging.getLogger(__name__)
 wire = logging.getLogger("wire.printer")
 
+_RECV = 256
+
 
 class NetworkConnection:
-    def __init__(
-        self, host: str, port: int = 9100, *, timeout_s: float = 5.0, status_timeout_s: float = 1.0, profile: str
-    ) -> None:
+    release_when_idle = True
+
+    def __init__(self, host: str, port: int = 9100, *, timeout_s: float = 5.0) -> None:
         self.host, self.port = host, port
         self.timeout_s = timeout_s
-        self.status_timeout_s = status_timeout_s
-        self.profile = profile
         self.description = f"{host}:{port}"
-        self._printer: Network | None = None
+        self._sock: socket.socket | None = None
 
     @property
     def is_open(self) -> bool:
-        return self._printer is not None
+        return self._sock is not None
 
     def open(self) -> None:
-        if self._printer is not None:
+        if self._sock is not None:
             return
-        printer = Network(self.host, self.port, timeout=self.timeout_s, profile=self.profile)
-        # Connect here rather than in Network.open(): when connect() fails, python-escpos 3.1 drops
-        # its socket without closing it (one leaked descriptor per retry while the printer is off).
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
         except OSError as exc:
             raise DeviceUnavailable(f"cannot connect to {self.description}: {exc}", DeviceState.OFFLINE) from exc
-        printer.device = sock
-        self._printer = printer
+        # A status request is 3 bytes: without this, Nagle's algorithm may hold it back for a
+        # delayed ACK of the job before it (40 ms and more) while we wait for the reply.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
 
     def _socket(self) -> socket.socket:
-        if self._printer is None:
+        if self._sock is None:
             raise ConnectionError(f"{self.description}: not connected")
-        sock = self._printer.device
-        assert isinstance(sock, socket.socket)
-        return sock
+        return self._sock
 
     def send(self, data: bytes) -> None:
-        self._socket()
-        assert self._printer is not None
+        sock = self._socket()
         wire.debug("%s > %r", self.description, data)
-        self._printer._raw(data)  # python-escpos's transport primitive: sendall with the write timeout
+        sock.settimeout(self.timeout_s)
+        sock.sendall(data)
 
-    def _drain(self, sock: socket.socket) -> None:
-        """Drop late replies to earlier requests, so this reply is not mistaken for an old one."""
+    def read(self, timeout_s: float) -> bytes:
+        sock = self._socket()
+        sock.settimeout(max(timeout_s, 0.001))
+        try:
+            data = sock.recv(_RECV)
+        except TimeoutError:
+            return b""
+        if not data:
+            raise PrinterHungUp(f"{self.description}: closed by the printer")
+        wire.debug("%s < %r", self.description, data)
+        return data
+
+    def discard_input(self) -> None:
+        sock = self._socket()
         sock.setblocking(False)
         try:
             while True:
-                stale = sock.recv(256)
+                stale = sock.recv(_RECV)
                 if not stale:
-                    raise ConnectionResetError(f"{self.description}: closed by the printer")
+                    raise PrinterHungUp(f"{self.description}: closed by the printer")
                 wire.debug("%s < (stale) %r", self.description, stale)
         except BlockingIOError:
             pass
         finally:
             sock.settimeout(self.timeout_s)
 
-    def query(self, request: bytes) -> bytes:
-        sock = self._socket()
-        assert self._printer is not None
-        self._drain(sock)
-        sock.settimeout(self.status_timeout_s)
-        try:
-            wire.debug("%s > %r", self.description, request)
-            reply = bytes(self._printer.query_status(request))
-        except TimeoutError:
-            reply = b""
-        finally:
-            sock.settimeout(self.timeout_s)
-        wire.debug("%s < %r", self.description, reply)
-        return reply
-
-    def close(self) -> None:
-        printer, self._printer = self._printer, None
-        if printer is not None:
+    def close(self, *, failed: bool = False) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
             try:
-                printer.close()
+                sock.close()
             except OSError as exc:
                 logger.debug("%s: close failed: %s", self.description, exc)

@@ -1,8 +1,10 @@
-"""Receipt printer on a serial port, through python-escpos's ``Serial`` (pyserial underneath).
+"""Receipt printer on a serial port (RS-232, USB-serial, the Pi's UART), through pyserial.
 
-python-escpos sets no write timeout (a printer holding flow control blocks the writer forever) and
-reads status with ``read(16)``, which waits the whole timeout for 16 bytes. Here writes have a
-timeout and a status reply is one byte read with the status timeout.
+pyserial directly: python-escpos's ``Serial`` sets no write timeout (a printer holding flow control
+blocks the writer forever), reads status with ``read(16)``, which waits the whole timeout for 16
+bytes, and logs every open and close at INFO on the root logger. Here writes have a timeout, a
+read returns what arrived, and the port is opened exclusively. The port stays open between jobs:
+nobody else may use it, and reopening a silent printer every few seconds helps nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ from __future__ import annotations
 import logging
 
 import serial
-from escpos.exceptions import DeviceNotFoundError
-from escpos.printer import Serial
 
-from devices.base import DeviceUnavailable
 from devices.serial_port import unavailable_for
 
 logger = logging.getLogger(__name__)
@@ -21,70 +20,58 @@ wire = logging.getLogger("wire.printer")
 
 
 class SerialConnection:
-    def __init__(
-        self,
-        port: str,
-        baudrate: int = 9600,
-        *,
-        timeout_s: float = 5.0,
-        status_timeout_s: float = 1.0,
-        profile: str,
-    ) -> None:
+    release_when_idle = False
+
+    def __init__(self, port: str, baudrate: int = 9600, *, timeout_s: float = 5.0) -> None:
         self.port = port
         self.baudrate = baudrate
         self.timeout_s = timeout_s
-        self.status_timeout_s = status_timeout_s
-        self.profile = profile
         self.description = f"{port} at {baudrate} baud"
-        self._printer: Serial | None = None
+        self._serial: serial.Serial | None = None
 
     @property
     def is_open(self) -> bool:
-        return self._printer is not None
+        return self._serial is not None
 
     def open(self) -> None:
-        if self._printer is not None:
+        if self._serial is not None:
             return
-        printer = Serial(self.port, self.baudrate, timeout=self.status_timeout_s, dsrdtr=False, profile=self.profile)
         try:
-            printer.open()
-        except DeviceNotFoundError as exc:
-            cause = exc.__context__
-            if isinstance(cause, serial.SerialException | OSError):
-                raise unavailable_for(self.port, cause) from exc
-            raise DeviceUnavailable(f"{self.port}: {exc}") from exc
-        port = self._port(printer)
-        port.write_timeout = self.timeout_s
-        self._printer = printer
+            self._serial = serial.Serial(
+                self.port, self.baudrate, timeout=0, write_timeout=self.timeout_s, exclusive=True, dsrdtr=False
+            )
+        except (serial.SerialException, OSError) as exc:
+            raise unavailable_for(self.port, exc) from exc
 
-    @staticmethod
-    def _port(printer: Serial) -> serial.Serial:
-        port = printer.device
-        assert isinstance(port, serial.Serial)
-        return port
+    def _port(self) -> serial.Serial:
+        if self._serial is None:
+            raise ConnectionError(f"{self.description}: not open")
+        return self._serial
 
     def send(self, data: bytes) -> None:
-        if self._printer is None:
-            raise ConnectionError(f"{self.description}: not open")
+        port = self._port()
         wire.debug("%s > %r", self.port, data)
-        self._printer._raw(data)  # python-escpos's transport primitive: pyserial write (with write_timeout)
-        self._port(self._printer).flush()
+        port.write(data)  # SerialTimeoutException (an OSError) after timeout_s of flow control
+        port.flush()
 
-    def query(self, request: bytes) -> bytes:
-        if self._printer is None:
-            raise ConnectionError(f"{self.description}: not open")
-        port = self._port(self._printer)
-        port.reset_input_buffer()  # late replies to earlier requests
-        wire.debug("%s > %r", self.port, request)
-        self._printer._raw(request)
-        reply = port.read(1)  # returns after the first byte, or b"" after the status timeout
-        wire.debug("%s < %r", self.port, reply)
-        return bytes(reply)
+    def read(self, timeout_s: float) -> bytes:
+        port = self._port()
+        port.timeout = timeout_s
+        first = bytes(port.read(1))  # returns at the first byte, or b"" after the timeout
+        if not first:
+            return b""
+        port.timeout = 0
+        data = first + bytes(port.read(port.in_waiting or 0))
+        wire.debug("%s < %r", self.port, data)
+        return data
 
-    def close(self) -> None:
-        printer, self._printer = self._printer, None
-        if printer is not None:
+    def discard_input(self) -> None:
+        self._port().reset_input_buffer()
+
+    def close(self, *, failed: bool = False) -> None:
+        port, self._serial = self._serial, None
+        if port is not None:
             try:
-                printer.close()
+                port.close()
             except (serial.SerialException, OSError) as exc:
                 logger.debug("%s: close failed: %s", self.port, exc)

@@ -7,6 +7,21 @@ console/xkb layouts "us", "de" and "fr". No I/O in this module.
 
 A combining character in a table marks a dead key (``^`` on a German keyboard): it combines with
 the next character (``^`` + ``e`` → ``ê``) or, followed by space, gives the spacing form (``^``).
+
+What scanners send besides plain keys, decoded as Windows does it (what scanners are made for):
+
+- AltGr as Ctrl+Alt (how some scanners type "@" on a German layout: Ctrl+Alt+Q);
+- Ctrl+letter as the control character (Ctrl+B is STX, Ctrl+C is ETX: a scan's framing);
+- Alt+keypad digits as a character code: with a leading 0 in Windows-1252 ("Alt+0064" is "@",
+  above 255 a Unicode code point), without one in code page 437 ("Alt+64" is "@");
+- an ETX ends a scan as the terminator does (``framing.py`` takes the framing off);
+- Caps Lock as the layout does it (xkb's tables for us, de and fr, which Windows follows for
+  letters): it acts on letter keys only (ä, ö, ü too; not ß, not é on the French digit row), and
+  Shift cancels it. Its state is the
+  scanner's own: the decoder starts with it off (the driver switches the device's LED off to
+  match), and only the scanner's own Caps Lock key turns it on. The host's LED said nothing about
+  the scanner: taking it as the starting state inverted the case of every scan, which broke
+  case-sensitive staff badges.
 """
 
 from __future__ import annotations
@@ -135,8 +150,31 @@ TERMINATORS: dict[str, frozenset[int]] = {
 
 _SHIFT = frozenset({ecodes.KEY_LEFTSHIFT, ecodes.KEY_RIGHTSHIFT})
 _ALTGR = frozenset({ecodes.KEY_RIGHTALT})
-_NO_TEXT = frozenset({ecodes.KEY_LEFTCTRL, ecodes.KEY_RIGHTCTRL, ecodes.KEY_LEFTALT})
+_CTRL = frozenset({ecodes.KEY_LEFTCTRL, ecodes.KEY_RIGHTCTRL})
+_ALT = frozenset({ecodes.KEY_LEFTALT})
+_MODIFIERS = _SHIFT | _ALTGR | _CTRL | _ALT
 _KEY_DOWN = 1
+_KEYPAD_DIGITS = {_K[f"KEY_KP{d}"]: str(d) for d in range(10)}
+ETX = "\x03"  # ends a scan, as the terminator does
+_CONTROL_KEYS = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_"  # Ctrl+these give the C0 control characters 0-31
+
+
+def alt_code(digits: str) -> str | None:
+    """The character Alt + these keypad digits types on Windows; None for none."""
+    value = int(digits)
+    if digits.startswith("0"):
+        if value > 255:
+            return chr(value) if value <= 0x10FFFF else None
+        return bytes([value]).decode("cp1252", errors="ignore") or None
+    value %= 256
+    return bytes([value]).decode("cp437") if value else None
+
+
+def control_character(char: str | None) -> str | None:
+    """Ctrl + the key that types ``char``: "b" → STX (0x02)."""
+    if char is None or len(char) != 1 or char.upper() not in _CONTROL_KEYS:
+        return None
+    return chr(_CONTROL_KEYS.index(char.upper()))
 
 
 def _combine(dead: str, char: str) -> str:
@@ -174,6 +212,7 @@ class ScanDecoder:
         self._text: list[str] = []
         self._dead: str | None = None
         self._last_press_at: float | None = None
+        self._alt_digits = ""  # keypad digits typed while Alt is held
 
     @property
     def pending(self) -> str:
@@ -185,6 +224,7 @@ class ScanDecoder:
         self._text.clear()
         self._dead = None
         self._last_press_at = None
+        self._alt_digits = ""
 
     def expire(self, now: float) -> str | None:
         """Drop the partial scan if it has been idle too long; return what was dropped."""
@@ -209,11 +249,14 @@ class ScanDecoder:
         if event.type != ecodes.EV_KEY:
             return None
         code, value = event.code, event.value
-        if code in _SHIFT or code in _ALTGR or code in _NO_TEXT:
+        if code in _MODIFIERS:
             if value == _KEY_DOWN:
                 self._held.add(code)
             elif value == 0:
                 self._held.discard(code)
+                if code in _ALT and self._alt_digits:  # Alt released: the code typed is one character
+                    digits, self._alt_digits = self._alt_digits, ""
+                    return self._type(alt_code(digits))
             return None
         if value != _KEY_DOWN:  # releases, and autorepeat which a scanner never sends
             return None
@@ -224,19 +267,24 @@ class ScanDecoder:
             self.caps_lock = not self.caps_lock
             return None
         if code in self.terminators:
-            text = "".join(self._text) + (_DEAD_SPACING[self._dead] if self._dead else "")
-            self._text.clear()
-            self._dead = None
-            self._last_press_at = None
-            return text or None
-        if self._held & _NO_TEXT:
-            return None  # Ctrl/Alt combinations are commands, not text
+            return self._complete()
+        ctrl, alt = bool(self._held & _CTRL), bool(self._held & _ALT)
+        if alt and not ctrl:
+            if code in _KEYPAD_DIGITS:
+                self._alt_digits += _KEYPAD_DIGITS[code]
+            return None  # other Alt combinations type nothing
+        if ctrl and not alt:
+            return self._type(control_character(self.layout.char(code, shift=False, altgr=False, caps_lock=False)))
         char = self.layout.char(
             code,
             shift=bool(self._held & _SHIFT),
-            altgr=bool(self._held & _ALTGR),
+            altgr=bool(self._held & _ALTGR) or (ctrl and alt),  # Ctrl+Alt is AltGr, as on Windows
             caps_lock=self.caps_lock,
         )
+        return self._type(char)
+
+    def _type(self, char: str | None) -> str | None:
+        """One character typed; the scan's text when it ends the scan (ETX)."""
         if char is None:
             return None
         if char in _DEAD_SPACING:
@@ -248,7 +296,14 @@ class ScanDecoder:
             char = _combine(self._dead, char)
             self._dead = None
         self._text.append(char)
-        return None
+        return self._complete() if char == ETX else None
+
+    def _complete(self) -> str | None:
+        text = "".join(self._text) + (_DEAD_SPACING[self._dead] if self._dead else "")
+        self._text.clear()
+        self._dead = None
+        self._last_press_at = None
+        return text or None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from evdev import ecodes
 from devices.base import DeviceHealth, DeviceState, TouchActivity
 from devices.config import SettingsReader
 from devices.evdev_input.bus import DeviceSelector, EvdevHandle, InputBus, SystemInputBus
-from devices.evdev_input.reader import EvdevReader
+from devices.evdev_input.reader import EvdevReader, UsesEvdevReader
 from devices.health import HealthTracker
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def looks_like_touchscreen(handle: EvdevHandle) -> str | None:
     return None
 
 
-class EvdevTouch:
+class EvdevTouch(UsesEvdevReader):
     def __init__(
         self,
         name: str,

@@ -130,6 +130,13 @@ class PipeInputDevice(EventIO):
     def leds(self, verbose: bool = False) -> list[int]:
         return list(self.node.leds_on)
 
+    def set_led(self, led_num: int, value: int) -> None:
+        """What EVIOCSLED-style EV_LED writes do: the device's LED state, seen by every reader."""
+        if value and led_num not in self.node.leds_on:
+            self.node.leds_on.append(led_num)
+        elif not value and led_num in self.node.leds_on:
+            self.node.leds_on.remove(led_num)
+
     def _deliver(self, data: bytes) -> None:
         if self._write_end >= 0:
             os.write(self._write_end, data)
@@ -243,11 +250,21 @@ class VirtualInputBus:
     def list_paths(self) -> list[str]:
         return sorted(path for path, node in self.nodes.items() if node.plugged_in)
 
+    def exists(self, path: str) -> bool:
+        node = self.nodes.get(path)
+        return node is not None and node.plugged_in
+
     def open(self, path: str) -> PipeInputDevice:
         node = self.nodes.get(path)
         if node is None:
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
         return node._open()
+
+    def adopt(self, fd: int) -> PipeInputDevice:
+        raise OSError(errno.EBADF, "a pipe-backed device lives in one process: nothing to take over")
+
+    def same_node(self, handle: object, path: str) -> bool:
+        return isinstance(handle, PipeInputDevice) and handle.path == path
 
     def close(self) -> None:
         for node in self.nodes.values():

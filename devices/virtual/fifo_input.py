@@ -24,6 +24,7 @@ import evdev
 from evdev.eventio import EventIO
 
 from devices.buttons.evdev_buttons import EvdevButtons
+from devices.evdev_input.bus import EvdevHandle
 from devices.touch.evdev_touch import EvdevTouch
 from devices.virtual.evdev_devices import RawEvent, keyboard_capabilities, touchscreen_capabilities
 
@@ -51,10 +52,12 @@ def write_events(fd: int, data: bytes) -> None:
 
 
 class FifoInputHandle(EventIO):
-    """An open FIFO with the surface of ``evdev.InputDevice`` that the drivers use."""
+    """An open FIFO with the surface of ``evdev.InputDevice`` that the drivers use (``fd``: one
+    already open, taken over after a restart)."""
 
-    def __init__(self, path: str, capabilities: Mapping[int, list[Any]]) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+    def __init__(self, path: str, capabilities: Mapping[int, list[Any]], fd: int | None = None) -> None:
+        if fd is None:
+            fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
         if not stat.S_ISFIFO(os.fstat(fd).st_mode):
             os.close(fd)
             raise OSError(errno.ENODEV, f"{path} is not a FIFO")
@@ -82,6 +85,9 @@ class FifoInputHandle(EventIO):
     def leds(self, verbose: bool = False) -> list[int]:
         return []
 
+    def set_led(self, led_num: int, value: int) -> None:  # a FIFO has no LEDs
+        pass
+
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
@@ -97,8 +103,21 @@ class FifoInputBus:
     def list_paths(self) -> list[str]:
         return []
 
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
     def open(self, path: str) -> FifoInputHandle:
         return FifoInputHandle(path, self.capabilities)
+
+    def adopt(self, fd: int) -> FifoInputHandle:
+        os.set_blocking(fd, False)
+        return FifoInputHandle(os.readlink(f"/proc/self/fd/{fd}"), self.capabilities, fd)
+
+    def same_node(self, handle: EvdevHandle, path: str) -> bool:
+        try:
+            return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+        except OSError:
+            return False
 
 
 def fifo_buttons(name: str, settings: Mapping[str, Any]) -> EvdevButtons:

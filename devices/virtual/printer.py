@@ -18,7 +18,8 @@ import tty
 from collections.abc import Callable
 from typing import Any
 
-from devices.virtual.printer_model import DrawerPulse, Paper, PaperState, PrinterModel, StatusMode
+from devices.printer.connection import PrinterHungUp
+from devices.virtual.printer_model import DrawerPulse, Failure, Paper, PaperState, PrinterModel, StatusMode
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,27 @@ class _VirtualPrinterBase:
         """Paper runs out after ``lines`` more printed lines (in the middle of a job)."""
         with self._changed:
             self._model.paper_out_after_lines = lines
+
+    def fail_after(self, nbytes: int, failure: Failure) -> None:
+        """Fail once ``nbytes`` more bytes arrived (status requests included; 0: at the next byte)."""
+        with self._changed:
+            self._model.fail_after(nbytes, failure)
+
+    def recover(self) -> None:
+        """Paper in, cover closed, answering again."""
+        with self._changed:
+            self._model.recover()
+            self._changed.notify_all()
+
+    def answer_gs_r(self, answers: bool) -> None:
+        """False: behave like a clone that ignores GS r (transmit status)."""
+        with self._changed:
+            self._model.answers_gs_r = answers
+
+    @property
+    def bytes_received(self) -> int:
+        with self._lock:
+            return self._model.bytes_received
 
     # --- what it did --------------------------------------------------------------------------------
 
@@ -140,17 +162,30 @@ class _VirtualPrinterBase:
 
 
 class VirtualNetworkPrinter(_VirtualPrinterBase):
-    """An ESC/POS printer on a loopback TCP port (0: an ephemeral port, see ``port``)."""
+    """An ESC/POS printer on a loopback TCP port (0: an ephemeral port, see ``port``).
+
+    ``single_client``: like many network printers, it serves one connection at a time; a second one
+    is accepted but not read (its requests go unanswered) until the first is closed."""
 
     thread_name = "virtual-printer"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, profile: str = "default") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, profile: str = "default", single_client: bool = False
+    ) -> None:
         super().__init__(profile)
         self._server = socket.create_server((host, port), reuse_port=False)
         self._server.setblocking(False)
         self.host, self.port = self._server.getsockname()[:2]
+        self.single_client = single_client
         self._selector = selectors.DefaultSelector()
         self._clients: list[socket.socket] = []
+        self.connections = 0  # accepted so far
+
+    @property
+    def connected(self) -> int:
+        """Connections open now."""
+        with self._lock:
+            return len(self._clients)
 
     def _run(self) -> None:
         self._selector.register(self._server, selectors.EVENT_READ)
@@ -171,8 +206,11 @@ class VirtualNetworkPrinter(_VirtualPrinterBase):
         except BlockingIOError:
             return
         client.setblocking(False)
-        self._clients.append(client)
-        self._selector.register(client, selectors.EVENT_READ)
+        with self._lock:
+            self._clients.append(client)
+            self.connections += 1
+        if not self.single_client or len(self._clients) == 1:
+            self._selector.register(client, selectors.EVENT_READ)
 
     def _serve(self, client: socket.socket) -> None:
         try:
@@ -195,8 +233,11 @@ class VirtualNetworkPrinter(_VirtualPrinterBase):
 
     def _drop(self, client: socket.socket) -> None:
         self._selector.unregister(client)
-        self._clients.remove(client)
+        with self._lock:
+            self._clients.remove(client)
         client.close()
+        if self.single_client and self._clients:
+            self._selector.register(self._clients[0], selectors.EVENT_READ)  # the next one's turn
 
     def disconnect_clients(self) -> None:
         """Hang up on everyone connected (like a printer being power-cycled)."""
@@ -246,3 +287,60 @@ class VirtualSerialPrinter(_VirtualPrinterBase):
                 os.close(fd)
             except OSError:
                 pass
+
+
+class ModelLink:
+    """A printer connection (``devices.printer.connection.PrinterConnection``) straight into a
+    ``PrinterModel``, without a socket: the driver's real bytes, the model's real replies.
+
+    For the tests that break a job at every byte boundary (thousands of jobs): a read that finds
+    no reply returns at once, as if its timeout had passed. Like a network printer it is released
+    after each exchange, and a hang-up ends the connection (the next read raises ``PrinterHungUp``).
+    """
+
+    release_when_idle = True
+
+    def __init__(self, model: PrinterModel) -> None:
+        self.model = model
+        self.description = "virtual printer (in process)"
+        self.opened = 0
+        self._open = False
+        self._hung_up = False
+        self._replies = bytearray()
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def open(self) -> None:
+        if not self._open:
+            self._open, self._hung_up = True, False
+            self._replies.clear()
+            self.opened += 1
+
+    def send(self, data: bytes) -> None:
+        if not self._open:
+            raise ConnectionError("not connected")
+        if self._hung_up:
+            raise BrokenPipeError("the printer closed the connection")
+        reply, hang_up = self.model.feed(data)
+        self._replies += reply
+        self._hung_up = hang_up
+
+    def read(self, timeout_s: float) -> bytes:
+        if not self._open:
+            raise ConnectionError("not connected")
+        if self._replies:
+            data = bytes(self._replies)
+            self._replies.clear()
+            return data
+        if self._hung_up:
+            raise PrinterHungUp("closed by the printer")
+        return b""
+
+    def discard_input(self) -> None:
+        self.read(0)
+
+    def close(self, *, failed: bool = False) -> None:
+        self._open = False
+        self._replies.clear()

@@ -2,13 +2,19 @@
 pulses and its real-time status replies. Pure; the transports (TCP, pty) live in ``printer.py``.
 
 Like a real printer it answers DLE EOT status requests at once, even while offline, and prints
-nothing while offline or out of paper (the data is discarded). Text is decoded with the code page
-selected by ESC t, using the code page table of the python-escpos printer profile.
+nothing while offline or out of paper (the data is discarded). ``GS r`` (transmit status) is an
+ordinary command: it is answered when the data before it has been processed, and not at all while
+the printer cannot print. Text is decoded with the code page selected by ESC t, using the code page
+table of the python-escpos printer profile.
+
+``fail_after(n, failure)`` makes the printer fail after the next ``n`` bytes it receives (status
+requests included), so a test can break a job at every byte boundary.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 from escpos.capabilities import CAPABILITIES
@@ -24,8 +30,17 @@ class PaperState(enum.Enum):
 
 class StatusMode(enum.Enum):
     ANSWER = "answer"  # a working printer
-    SILENT = "silent"  # never answers status requests (a wedged printer, or a dumb one)
+    SILENT = "silent"  # never answers status requests (a dumb printer; it still prints)
     HANG_UP = "hang_up"  # closes the connection when asked (python-escpos then says "paper OK")
+
+
+class Failure(enum.Enum):
+    """How a printer fails in the middle of a job (``fail_after``)."""
+
+    PAPER_OUT = "paper_out"  # the roll ends: the piece printed so far is torn off, the rest is dropped
+    COVER_OPEN = "cover_open"  # opened while printing: the piece is torn off, nothing prints until closed
+    SILENT = "silent"  # wedged: answers nothing and prints nothing until recovered
+    HANG_UP = "hang_up"  # drops the connection (a network module reset): the rest of this connection is lost
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ _BARCODE_NAMES = {
 _REAL_TIME = {"DLE EOT", "DLE ENQ", "DLE DC4"}
 
 
+@functools.cache  # a pure function of the profile; building it takes milliseconds
 def _code_page_tables(profile: str) -> dict[int, list[str]]:
     """Characters 0x80-0xFF of each code page the profile's printer has, by ESC t number."""
     pages = CAPABILITIES["profiles"][profile]["codePages"]
@@ -135,6 +151,10 @@ class PrinterModel:
         self.status_requests: list[int] = []
         self.unknown: list[bytes] = []
         self.discarded_commands = 0
+        self.wedged = False  # Failure.SILENT: no replies, no printing
+        self.answers_gs_r = True  # False: a printer that ignores GS r (some clones)
+        self.bytes_received = 0
+        self._fail_after: tuple[int, Failure] | None = None
         self._reset_modes()
 
     def _reset_modes(self) -> None:
@@ -147,7 +167,27 @@ class PrinterModel:
 
     @property
     def printing(self) -> bool:
-        return self.paper_state is not PaperState.OUT and not self.cover_open
+        return self.paper_state is not PaperState.OUT and not self.cover_open and not self.wedged
+
+    def fail_after(self, nbytes: int, failure: Failure) -> None:
+        """Fail once ``nbytes`` more bytes have arrived (0: before the next one)."""
+        self._fail_after = (nbytes, failure)
+
+    def recover(self) -> None:
+        """Paper loaded, cover closed, unwedged: working again."""
+        self.paper_state = PaperState.OK
+        self.cover_open = False
+        self.wedged = False
+        self.status_mode = StatusMode.ANSWER
+
+    def _fail(self, failure: Failure) -> None:
+        if failure is Failure.PAPER_OUT:
+            self.run_out_of_paper()
+        elif failure is Failure.COVER_OPEN:
+            self.cover_open = True
+            self._tear_off()
+        elif failure is Failure.SILENT:
+            self.wedged = True
 
     def status_byte(self, n: int) -> int | None:
         out = self.paper_state is PaperState.OUT
@@ -163,6 +203,25 @@ class PrinterModel:
 
     def feed(self, data: bytes) -> tuple[bytes, bool]:
         """Process bytes from the host; return (reply bytes, whether to hang up now)."""
+        self.bytes_received += len(data)
+        if self._fail_after is None:
+            return self._process(data)
+        nbytes, failure = self._fail_after
+        if len(data) < nbytes:
+            self._fail_after = (nbytes - len(data), failure)
+            return self._process(data)
+        self._fail_after = None
+        reply, hang_up = self._process(data[:nbytes])
+        if hang_up:
+            return reply, True
+        self._fail(failure)
+        if failure is Failure.HANG_UP:
+            self._tokenizer = EscposTokenizer()  # a half-received command dies with its connection
+            return reply, True
+        more, hang_up = self._process(data[nbytes:])
+        return reply + more, hang_up
+
+    def _process(self, data: bytes) -> tuple[bytes, bool]:
         replies = bytearray()
         for token in self._tokenizer.feed(data):
             if isinstance(token, Command) and token.name == "DLE EOT":
@@ -171,7 +230,7 @@ class PrinterModel:
                 if self.status_mode is StatusMode.HANG_UP:
                     return bytes(replies), True
                 reply = self.status_byte(n)
-                if self.status_mode is StatusMode.ANSWER and reply is not None:
+                if self.status_mode is StatusMode.ANSWER and not self.wedged and reply is not None:
                     replies.append(reply)
                 continue
             if isinstance(token, Command) and token.name in _REAL_TIME:
@@ -179,8 +238,21 @@ class PrinterModel:
             if not self.printing:
                 self.discarded_commands += 1
                 continue
+            if isinstance(token, Command) and token.name == "GS r":
+                if self.answers_gs_r and (reply := self.transmit_status(token.params[0])) is not None:
+                    replies.append(reply)
+                continue
             self._apply(token)
         return bytes(replies), False
+
+    def transmit_status(self, n: int) -> int | None:
+        """GS r n's reply: paper sensor (n = 1 or 49) or drawer connector (2 or 50); bit 4 is 0,
+        which tells it from a DLE EOT reply (bit 4 is 1)."""
+        if n in (1, 49):
+            return 0x03 if self.paper_state is PaperState.LOW else 0x00
+        if n in (2, 50):
+            return 0x00
+        return None
 
     def _decode(self, data: bytes) -> str:
         table = self._tables.get(self.code_page)
@@ -199,6 +271,9 @@ class PrinterModel:
 
     def run_out_of_paper(self) -> None:
         self.paper_state = PaperState.OUT
+        self._tear_off()
+
+    def _tear_off(self) -> None:
         self._line = []
         if self.current.items:
             self.papers.append(self.current)  # torn off: no cut

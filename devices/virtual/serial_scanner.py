@@ -5,20 +5,33 @@ symlink (like /dev/serial/by-id/…) that follows the pty across ``unplug()``/``
 closes the pty, so the driver's pyserial sees what a pulled USB cable gives ("device reports
 readiness to read but returned no data"), and the port path vanishes until ``replug()``.
 No thread: ``scan()`` writes straight into the pty.
+
+A pty keeps what is written to it until someone reads it, even while nobody has the port open. A
+real port does not (a UART's receiver is off while the port is closed): ``drop_while_closed``
+makes the scanner keep no descriptor of the port itself and drop a scan while nobody has it open.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import termios
 import tty
 from pathlib import Path
 
 
 class VirtualSerialScanner:
-    def __init__(self, *, terminator: bytes = b"\r", link: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        terminator: bytes = b"\r",
+        link: str | os.PathLike[str] | None = None,
+        drop_while_closed: bool = False,
+    ) -> None:
         self.terminator = terminator
         self.link = Path(link) if link is not None else None
+        self.drop_while_closed = drop_while_closed
+        self.dropped: list[bytes] = []  # what was sent while nobody had the port open
         self._master: int | None = None
         self._slave: int | None = None
         self._slave_name = ""
@@ -42,6 +55,9 @@ class VirtualSerialScanner:
         tty.setraw(slave)  # no echo, no CR→LF translation, until pyserial sets its own modes
         self._master, self._slave = master, slave
         self._slave_name = os.ttyname(slave)
+        if self.drop_while_closed:
+            os.close(slave)  # the port's settings stay; its data is kept only while someone has it open
+            self._slave = None
         if self.link is not None:
             tmp = self.link.with_name(self.link.name + ".new")
             tmp.unlink(missing_ok=True)
@@ -68,7 +84,18 @@ class VirtualSerialScanner:
     def write(self, data: bytes) -> None:
         if self._master is None:
             raise OSError("virtual scanner is unplugged")
+        if self.drop_while_closed and not self.port_open():
+            self.dropped.append(data)
+            return
         os.write(self._master, data)
+
+    def port_open(self) -> bool:
+        """Does anyone have the port open? (The pty's master sees POLLHUP when nobody does.)"""
+        if self._master is None:
+            return False
+        poll = select.poll()
+        poll.register(self._master, select.POLLHUP)
+        return not poll.poll(0)
 
     def scan(self, text: str) -> None:
         """Send one scan: the text and the terminator."""
@@ -76,7 +103,7 @@ class VirtualSerialScanner:
 
     def line_speed(self) -> int:
         """The baud rate the port is set to now (as the driver configured it through pyserial)."""
-        if self._slave is None:
+        if self._master is None:
             raise OSError("virtual scanner is unplugged")
-        speed = termios.tcgetattr(self._slave)[5]
+        speed = termios.tcgetattr(self._slave if self._slave is not None else self._master)[5]
         return {getattr(termios, f"B{b}"): b for b in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)}[speed]

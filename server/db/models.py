@@ -380,11 +380,12 @@ class DocumentCounter(Base):
 class PrintJob(Base):
     """A receipt, or another document (a refund or void slip, a cash movement, an X or Z
     report), for a till's printer. 'failed' is the printer's latest word, not the end: the till
-    retries it when the printer recovers, and reports 'printed' once."""
+    retries it when the printer recovers, and reports 'printed' once. 'unknown': it was sent and
+    the printer failed before confirming it; never sent again (the cashier may reprint)."""
 
     __tablename__ = "print_jobs"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'printed', 'failed')", name="ck_print_jobs_state"),
+        CheckConstraint("state IN ('pending', 'printed', 'failed', 'unknown')", name="ck_print_jobs_state"),
         CheckConstraint("kind IN ('receipt', 'document')", name="ck_print_jobs_kind"),
         Index("ix_print_jobs_device_state", "device_id", "state"),
     )

@@ -504,6 +504,10 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
                 "state": STRING,
                 "detail": STRING,
                 "device": STRING,
+                "unknown": {
+                    "type": "boolean",
+                    "description": "sent, not confirmed: the till asks the cashier whether it printed",
+                },
             }
         ),
     ),

@@ -222,9 +222,8 @@ class _UseCases:
 
     def reprint(self, call: Call, ref: commands.TxnRef) -> dict[str, Any]:
         queue = self.sv.queue
-        device_id, job = printing.reprint(
-            self.sv.db, queue.receipt_header, call.principal, ref.transaction_id, self._now()
-        )
+        header = printing.header_of(queue.settings.policy(), queue.zone)  # as the office has it now
+        device_id, job = printing.reprint(self.sv.db, header, call.principal, ref.transaction_id, self._now())
         self.out.emit(printing.event_of(job), job, to=device_room(device_id))
         return {"job_id": job["job_id"]}
 

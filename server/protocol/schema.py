@@ -751,8 +751,15 @@ PRINT_STATUS: Payload[PrintStatus] = Payload(
         Field("ok", Flag(), required=True, doc="printed"),
         Field("state", Text(Limits.MAX_DEVICE_STATE), default="ok"),
         Field("detail", Text(Limits.MAX_DEVICE_DETAIL), default="", nullable=True, blank_absent=True),
+        Field(
+            "unknown",
+            Flag(),
+            default=False,
+            doc="not ok, and whether it printed is unknown: the receipt was sent and the printer failed before"
+            " confirming it; the till never prints it again by itself (the cashier may ask for a copy)",
+        ),
     ),
-    lambda p: PrintStatus(p.get("transaction_id"), p["job_id"], p["ok"], p["state"], p["detail"]),
+    lambda p: PrintStatus(p.get("transaction_id"), p["job_id"], p["ok"], p["state"], p["detail"], p["unknown"]),
 )
 
 CANCEL: Payload[Cancel] = Payload(

@@ -168,6 +168,7 @@ class PrintStatus:
     ok: bool
     state: str
     detail: str
+    unknown: bool = False  # sent, not confirmed: never printed again unless asked (a copy)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ from . import billing
 from .commands import PrintStatus
 from .views import iso
 
+# A job in these states is never sent to the till again: printed, or sent with an unknown outcome
+# (paper ran out halfway, the printer hung up …), which the till's cashier settles with a copy.
+FINAL_STATES = ("printed", "unknown")
+
 
 @dataclass(frozen=True)
 class ReceiptHeader:
@@ -186,7 +190,7 @@ def reprint(
             .where(
                 PrintJob.transaction_id == transaction_id,
                 PrintJob.device_id == device_id,
-                PrintJob.state != "printed",
+                PrintJob.state.not_in(FINAL_STATES),
                 PrintJob.job_id.startswith(copy_prefix, autoescape=True),
             )
             .order_by(PrintJob.created_at.desc())
@@ -208,11 +212,12 @@ def event_of(job: dict[str, Any]) -> str:
 
 
 def pending_jobs(db: Database, device_id: int) -> list[dict[str, Any]]:
-    """What this till still has to print, oldest first (sent again after every reconnect)."""
+    """What this till still has to print, oldest first (sent again after every reconnect). A job
+    whose outcome is unknown is not: it was sent once, and only the cashier asks for a copy."""
     with db.read() as s:
         rows = s.scalars(
             select(PrintJob)
-            .where(PrintJob.device_id == device_id, PrintJob.state != "printed")
+            .where(PrintJob.device_id == device_id, PrintJob.state.not_in(FINAL_STATES))
             .order_by(PrintJob.created_at, PrintJob.job_id)
         ).all()
         return [json.loads(r.payload) for r in rows]
@@ -223,8 +228,8 @@ def record_status(db: Database, device: Principal, status: PrintStatus, now: dat
         job = s.get(PrintJob, status.job_id)
         if job is None or job.device_id != device.id or job.transaction_id != status.transaction_id:
             raise CommandError(ErrorCode.NOT_FOUND, f"no print job {status.job_id} for this till")
-        if job.state != "printed":  # a late 'failed' must not undo a 'printed'
-            job.state = "printed" if status.ok else "failed"
+        if job.state not in FINAL_STATES:  # a late 'failed' must not undo a 'printed' or an 'unknown'
+            job.state = "printed" if status.ok else "unknown" if status.unknown else "failed"
             job.detail = status.detail or None
             job.updated_at = now
         return {
@@ -234,4 +239,5 @@ def record_status(db: Database, device: Principal, status: PrintStatus, now: dat
             "state": status.state,
             "detail": status.detail,
             "device": device.name,
+            "unknown": job.state == "unknown",
         }

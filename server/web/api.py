@@ -54,6 +54,8 @@ def healthz() -> tuple[Response, int]:
         "threads": threading.active_count(),
         "broadcast_backlog": rt.broadcaster.backlog(),
         "outbound_backlog": rt.outbound.backlog(),
+        # The spa's zone: provisioning sets each appliance's clock to it (provision.sh appliance).
+        "timezone": rt.settings.timezone,
     }
     if dead:
         body["problem"] = problem

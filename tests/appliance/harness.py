@@ -25,6 +25,7 @@ from devices.virtual.evdev_devices import with_syn
 from devices.virtual.fifo_input import pack_events
 from devices.virtual.printer import VirtualNetworkPrinter
 from devices.virtual.serial_scanner import VirtualSerialScanner
+from tests.appliance.service_manager import ServiceManager
 from tests.support import ROOT, Client, LiveServer, demo_tokens, serve_next, sqlite_database, wait_until, writable_fifo
 
 LogLine = dict[str, Any]
@@ -262,19 +263,24 @@ class ApplianceProcess:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **VIRTUAL_DEVICES_ENV, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self._starts = 0
+        self.launcher: list[str] = []  # a command the daemon runs under (the benchmark's strace)
+        self.cwd = ROOT  # the code it runs (python -m puts the working directory first on the path)
 
     @property
     def outbox_path(self) -> Path:
         return Path(self.config["state_dir"]) / "outbox.sqlite3"
 
-    def start(self, timeout_s: float = 20.0) -> ApplianceProcess:
+    def start(self, timeout_s: float = 20.0, manager: ServiceManager | None = None) -> ApplianceProcess:
+        """``manager``: start it as systemd would (notify socket, descriptors kept across restarts)."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        launcher, fds = manager.launcher() if manager is not None else ([], ())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "appliance", "--config", str(self.config_path)],
-            cwd=ROOT,
-            env=self.env,
+            [*self.launcher, *launcher, sys.executable, "-m", "appliance", "--config", str(self.config_path)],
+            cwd=self.cwd,
+            env={**self.env, **(manager.env() if manager is not None else {})},
             stdout=log,
             stderr=subprocess.STDOUT,
+            pass_fds=fds,
         )
         log.close()
         self._starts += 1

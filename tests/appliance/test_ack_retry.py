@@ -28,7 +28,7 @@ from appliance.config import ApplianceConfig, parse_config
 from appliance.messages import NetMessage
 from appliance.network import NetWorker
 from appliance.outbox import Outbox
-from appliance.store import prepare
+from appliance.store import Store, prepare
 from appliance.supervisor import Pulse
 from common.wire import ErrorCode
 from tests.support import free_port, wait_until
@@ -123,11 +123,12 @@ def test_a_conflict_is_sent_again_with_the_same_key_until_it_lands(
     monkeypatch.setattr(network, "RETRY_MAX_S", 0.2)
     config = room_config(server.url, tmp_path)
     epoch = prepare(config.state_dir, config.outbox_path)
-    outbox = Outbox(config.outbox_path, epoch)
+    store = Store(config.outbox_path)
+    outbox = Outbox(config.outbox_path, epoch, store)
     entry = outbox.add(Command("therapist_confirm_next", {"room": "3"}, "buttons", time.time()))
 
     inbox: queue.Queue[NetMessage] = queue.Queue(100)
-    worker = NetWorker(config, lambda: Outbox(config.outbox_path, epoch), None, inbox, None)
+    worker = NetWorker(config, lambda: Outbox(config.outbox_path, epoch, store), None, inbox, None)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop, Pulse()), name="net.socketio", daemon=True)
     thread.start()

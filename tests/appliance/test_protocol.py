@@ -3,12 +3,16 @@ in exact cents, and heartbeats and receipt statuses the server's own parser acce
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from appliance import SOFTWARE
+from appliance.clock import TIMESYNCD_FLAG, TillClock
 from appliance.protocol import (
     AckKind,
     DeviceReport,
@@ -21,6 +25,7 @@ from appliance.protocol import (
 )
 from common.wire import RETRY_CLASS, ErrorCode, Limits, Retry
 from devices.print_jobs import ReceiptLine
+from devices.printer.layout import LayoutSettings, TextLine, layout_receipt
 from server.domain import errors as server_errors
 from server.protocol import schema
 from tests.appliance.harness import print_receipt
@@ -81,7 +86,7 @@ def test_a_receipt_becomes_a_print_job_in_cents() -> None:
     assert r.items == (ReceiptLine("Swedish massage", 1, 4500), ReceiptLine("Hot stones", 2, 1235))
     assert (r.total_cents, r.paid_cents, r.change_cents, r.method, r.copy) == (6970, 7000, 30, "cash", False)
     assert r.created_at == datetime.fromisoformat("2026-11-29T07:21:37.212+00:00")
-    assert r.created_at.utcoffset() is not None  # printed in local time
+    assert r.created_at.utcoffset() is not None  # printed in the spa's zone (test below)
     assert receipt_job(print_receipt(), drawer=False).open_drawer is False  # no drawer at this till
     assert receipt_job(print_receipt(copy=True), drawer=True).receipt.copy is True
 
@@ -139,14 +144,73 @@ def test_heartbeats_are_what_the_server_accepts() -> None:
 
 
 @pytest.mark.parametrize(
-    "result",
+    ("result", "unknown"),
     [
-        {"ok": True, "state": "ok", "detail": ""},
-        {"ok": False, "state": "paper_out", "detail": "paper out\r\n"},
-        {"ok": False, "state": "", "detail": "receipt.total = 'x': " + "y" * 300},
+        ({"ok": True, "state": "ok", "detail": "", "outcome": "printed"}, False),
+        ({"ok": False, "state": "paper_out", "detail": "paper out\r\n", "outcome": "waiting"}, False),
+        ({"ok": False, "state": "paper_out", "detail": "paper out", "outcome": "unknown"}, True),
+        ({"ok": False, "state": "", "detail": "receipt.total = 'x': " + "y" * 300, "outcome": "rejected"}, False),
+        ({"ok": True, "state": "ok", "detail": ""}, False),  # a result stored before issue 13
     ],
 )
-def test_receipt_statuses_are_what_the_server_accepts(result: dict[str, Any]) -> None:
+def test_receipt_statuses_are_what_the_server_accepts(result: dict[str, Any], unknown: bool) -> None:
     status = schema.parse_print_status(receipt_status_payload("rcpt-7", 7, result))
     assert (status.job_id, status.transaction_id, status.ok) == ("rcpt-7", 7, result["ok"])
     assert status.state == (result["state"] or "error") and len(status.detail) <= 200
+    assert status.unknown is unknown
+
+
+@pytest.fixture
+def pi_at_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The Pi's own zone left at UTC, as a Raspberry Pi OS image comes."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("paid_at", "zone", "printed"),
+    [
+        ("2026-11-29T17:28:00.000Z", "Europe/Berlin", "2026-11-29 18:28"),  # the issue's example (CET)
+        ("2026-07-01T16:28:00.000Z", "Europe/Berlin", "2026-07-01 18:28"),  # summer time (CEST)
+        ("2026-11-29T23:30:00.000Z", "Europe/Berlin", "2026-11-30 00:30"),  # past midnight: the next day
+        ("2026-11-29T17:28:00.000Z", "America/New_York", "2026-11-29 12:28"),
+        ("2026-11-29T17:28:00.000Z", None, "2026-11-29 17:28"),  # an older server: the Pi's zone
+        ("2026-11-29T17:28:00.000Z", "Mars/Olympus", "2026-11-29 17:28"),  # a zone this Pi does not know
+        ("2026-11-29T17:28:00", "Europe/Berlin", "2026-11-29 18:28"),  # no zone given: UTC, not local
+    ],
+)
+def test_the_receipt_shows_the_payment_time_in_the_spas_zone(
+    pi_at_utc: None, paid_at: str, zone: str | None, printed: str
+) -> None:
+    changes: dict[str, Any] = {"paid_at": paid_at} | ({"timezone": zone} if zone else {})
+    job = receipt_job(print_receipt(**changes), drawer=True)
+    lines = [op.text for op in layout_receipt(job.receipt, LayoutSettings()) if isinstance(op, TextLine)]
+    assert f"Date{' ' * (42 - 4 - len(printed))}{printed}" in lines
+    assert not any(line.startswith("Printed") for line in lines)  # an original says when it was paid
+
+
+def test_a_copy_says_when_it_was_printed_or_that_the_clock_is_not_set(pi_at_utc: None) -> None:
+    payload = print_receipt(copy=True, timezone="Europe/Berlin")
+    now = datetime(2026, 11, 30, 8, 5, tzinfo=UTC)
+    synced = receipt_job(payload, drawer=True, now=now).receipt
+    unsynced = receipt_job(payload, drawer=True, now=None).receipt
+
+    def printed_line(receipt: Any) -> str:
+        lines = [op.text for op in layout_receipt(receipt, LayoutSettings()) if isinstance(op, TextLine)]
+        return next(line for line in lines if line.startswith("Printed"))
+
+    assert printed_line(synced) == "Printed                   2026-11-30 09:05"
+    assert printed_line(unsynced) == "Printed                      clock not set"
+
+
+def test_the_till_clock_is_synchronised_when_timesyncd_says_so(tmp_path: Path) -> None:
+    flag = tmp_path / "synchronized"
+    clock = TillClock(str(flag))
+    assert not clock.synced() and clock.now() is None
+    flag.touch()
+    assert clock.synced() and clock.now() is not None
+    assert TillClock("").synced()  # told to trust the clock
+    assert TIMESYNCD_FLAG == "/run/systemd/timesync/synchronized"

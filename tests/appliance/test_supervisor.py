@@ -20,10 +20,19 @@ from appliance.outbox import Outbox
 from appliance.printer import PrinterWorker
 from appliance.printstore import PrintJobs
 from appliance.reader import InputReader
-from appliance.store import prepare
+from appliance.store import Store, prepare
 from appliance.supervisor import Pulse, Supervisor, restart_delay_s
 from common.sdnotify import Notifier
-from devices.base import DeviceHealth, DeviceState, DeviceUnavailable, JobResult, PrintJob, ScanEvent
+from devices.base import (
+    DeviceHealth,
+    DeviceState,
+    DeviceUnavailable,
+    JobResult,
+    Outcome,
+    PrintJob,
+    ScanEvent,
+    SendJournal,
+)
 from tests.appliance.harness import print_receipt
 from tests.support import wait_until
 
@@ -173,6 +182,15 @@ class FakeScanner:
         self._call("health")
         return DeviceHealth(DeviceState.OK if self._open else DeviceState.MISSING)
 
+    def present(self) -> bool:
+        return True
+
+    def fileno(self) -> int | None:
+        return None
+
+    def adopt(self, fd: int) -> None:
+        raise AssertionError("nothing to take over here")
+
     def close(self) -> None:
         self._call("close")
 
@@ -193,10 +211,10 @@ class FakePrinter:
         self._call("submit")
         self.jobs.append(job)
 
-    def work(self, timeout_s: float) -> list[JobResult]:
+    def work(self, timeout_s: float, journal: SendJournal | None = None) -> list[JobResult]:
         self._call("work")
         done, self.jobs = self.jobs, []
-        return [JobResult(j.job_id, True, DeviceState.OK) for j in done]
+        return [JobResult(j.job_id, Outcome.PRINTED, DeviceState.OK) for j in done]
 
     def health(self) -> DeviceHealth:
         self._call("health")
@@ -213,6 +231,7 @@ def test_device_calls_happen_on_their_own_threads(tmp_path: Path, inbox: queue.Q
     )
     path = config.outbox_path
     epoch = prepare(tmp_path, path)
+    store = Store(path)
     feed: queue.Queue[str] = queue.Queue()
     devices: list[Any] = []
 
@@ -227,14 +246,14 @@ def test_device_calls_happen_on_their_own_threads(tmp_path: Path, inbox: queue.Q
     reader = InputReader(
         DeviceSpec("scanner", "scanner_fake", {"feed": feed}),
         config,
-        lambda: Outbox(path, epoch),
+        lambda: Outbox(path, epoch, store),
         inbox,
         make_device=make(FakeScanner),
     )
     printer = PrinterWorker(
         DeviceSpec("printer", "printer_fake", {}),
         CashierSettings("printer", drawer=True),
-        lambda: PrintJobs(path),
+        lambda: PrintJobs(path, store),
         printer_inbox,
         inbox,
         make_device=make(FakePrinter),
@@ -246,14 +265,14 @@ def test_device_calls_happen_on_their_own_threads(tmp_path: Path, inbox: queue.Q
     try:
         for text in ("A-1", "unplug", "A-2", "hello"):
             feed.put(text)
-        PrintJobs(path).receive("rcpt-7", 7, print_receipt(), None)
+        PrintJobs(path, store).receive("rcpt-7", 7, print_receipt(), None)
         printer_inbox.put(JobsArrived())
-        wait_until(lambda: len(Outbox(path, epoch).entries()) == 2, 5, what="two scans in the outbox")
-        wait_until(lambda: PrintJobs(path).state("rcpt-7") == "printed", 5, what="printed")
+        wait_until(lambda: len(Outbox(path, epoch, store).entries()) == 2, 5, what="two scans in the outbox")
+        wait_until(lambda: PrintJobs(path, store).state("rcpt-7") == "printed", 5, what="printed")
     finally:
         supervisor.halt()
         supervisor.stop_workers(lambda w: True, 3)
-    assert [e.payload["code"] for e in Outbox(path, epoch).entries()] == ["A-1", "A-2"]
+    assert [e.payload["code"] for e in Outbox(path, epoch, store).entries()] == ["A-1", "A-2"]
     scanner, fake_printer = devices
     assert {thread for _, thread in scanner.calls} == {"scanner.reader"}
     assert {thread for _, thread in fake_printer.calls} == {"printer.worker"}

@@ -174,6 +174,7 @@ class FakeTill:
     def __init__(self, spa: Spa, ok: bool = True) -> None:
         self.client = Client(spa.url, spa.token("cashier-1"), reconnection=True)
         self.ok = ok
+        self.unknown = False  # not ok: the paper ran out halfway, whether it printed is unknown
         self.closing = False
         self.jobs: list[dict[str, Any]] = []
         self.client.sio.on("print_receipt", self._print)
@@ -183,6 +184,8 @@ class FakeTill:
         self.jobs.append(job)
         status = {"transaction_id": job["transaction_id"], "job_id": job["job_id"], "ok": self.ok}
         status.update(state="printed" if self.ok else "paper_out", detail="" if self.ok else "out of paper")
+        if not self.ok and self.unknown:
+            status["unknown"] = True
         try:
             self.client.sio.emit("receipt_status", status)
         except socketio.exceptions.BadNamespaceError:

@@ -3,6 +3,9 @@ a scanner typing while a button has the focus, a receipt that did not print, pay
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 from playwright.sync_api import expect
 
@@ -127,6 +130,45 @@ def test_cashier_refusals_scanner_and_receipts(screens: Screens, spa: Spa) -> No
         expect(cashier.locator("#change-preview")).to_have_text("Change: €0.00")
         cashier.locator("#pay").click()
         expect(cashier.locator("#print-status")).to_have_text("Receipt printed.")
+    finally:
+        till.close()
+
+
+def test_a_receipt_of_unknown_outcome_asks_the_cashier(screens: Screens, spa: Spa, shot: Any) -> None:
+    """The till sent the receipt and the printer stopped before confirming it (issue 13): the page
+    asks "Did the receipt print?"; Reprint prints a copy without opening the drawer; Next ends it."""
+    till = FakeTill(spa, ok=False)
+    till.unknown = True
+    try:
+        cashier = screens.open("cashier", "cashier-1", size=(1280, 800))
+        code = order(spa, "Lena Koch", 1)
+        ben = spa.client("Ben")
+        tid = ben.call("therapist_confirm_next")["transaction"]["id"]
+        ben.call("therapist_start_service", {"transaction_id": tid})
+        ben.call("therapist_finish_service", {"transaction_id": tid})
+        ben.close()
+        cashier.locator(f'#pay-queue [data-code="{code}"]').click()
+        keypad(cashier, "50")
+        cashier.locator("#pay").click()
+        expect(cashier.locator("#print-status")).to_have_text("Did the receipt print?")
+        expect(cashier.locator("#print-hint")).to_have_text(
+            "The printer stopped before confirming it (paper_out: out of paper). If not, press Reprint: a copy,"
+            " the drawer stays shut."
+        )
+        expect(cashier.locator("#reprint")).to_have_class(re.compile(r"\bprimary\b"))
+        for button in ("#reprint", "#done"):
+            expect(cashier.locator(button)).to_be_in_viewport()
+        shot(cashier, "cashier-receipt-unknown")
+        assert [j["open_drawer"] for j in till.jobs] == [True]  # cash: the drawer, once
+
+        till.ok, till.unknown = True, False
+        cashier.locator("#reprint").click()
+        expect(cashier.locator("#print-status")).to_have_text("Receipt printed.")
+        expect(cashier.locator("#print-hint")).to_be_hidden()
+        copy = till.jobs[-1]
+        assert copy["receipt"]["copy"] is True and copy["open_drawer"] is False and len(till.jobs) == 2
+        cashier.locator("#done").click()
+        expect(cashier.locator("#txn-empty")).to_be_visible()
     finally:
         till.close()
 

@@ -212,3 +212,54 @@ def test_missing_device_at_open(pipe_backend) -> None:
     with pytest.raises(DeviceUnavailable, match="not present"):
         scanner.open()
     assert scanner.health().state is DeviceState.MISSING
+
+
+def test_the_hosts_caps_lock_does_not_invert_a_badge(pipe_backend) -> None:
+    """The scanner's keyboard node showed Caps Lock on (the console's, or another keyboard's): taken
+    as the scanner's state, every Shift+letter came out lower case and a case-sensitive staff badge
+    did not match. Now the state starts off, and the LED is switched off so the scanner agrees."""
+    node = pipe_backend.add("keyboard", "Scanner", SCANNER_IDS)
+    node.leds_on = [ecodes.LED_CAPSL]
+    scanner = scanner_by_ids(pipe_backend)
+    scanner.open()
+    try:
+        assert node.leds_on == []  # switched off on open
+        badge = "st_12_AbCdEfGhIjKlMnOpQrStUv"
+        node.send(typing(badge, US), at=time.time())  # a long scan: stamped from now on, as if typed now
+        assert [s.text for s in read_until(scanner, 1)] == [badge]
+        # The scanner's own Caps Lock key: followed, and shown on the LED (a scanner may read it).
+        node.send([(ecodes.EV_KEY, ecodes.KEY_CAPSLOCK, 1), (ecodes.EV_KEY, ecodes.KEY_CAPSLOCK, 0)])
+        node.send(typing("ab", US))
+        assert [s.text for s in read_until(scanner, 1)] == ["AB"]
+        assert node.leds_on == [ecodes.LED_CAPSL]
+    finally:
+        scanner.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "typed", "expected"),
+    [
+        ({}, "\x02T-0042\x03", "T-0042"),  # STX/ETX framing (typed as Ctrl+B, Ctrl+C): always taken off
+        ({"prefix": "]C1"}, "]C1T-0042", "T-0042"),  # an AIM symbology identifier
+        ({"prefix": "#", "suffix": "#"}, "#T-0042#", "T-0042"),
+        ({"suffix": "!"}, "T-0042", "T-0042"),  # a suffix missing: the scan as it is
+    ],
+)
+def test_framing_is_taken_off(pipe_backend, extra: dict[str, str], typed: str, expected: str) -> None:
+    node = pipe_backend.add("keyboard", "Scanner", SCANNER_IDS)
+    scanner = scanner_by_ids(pipe_backend, **extra)
+    scanner.open()
+    try:
+        events = []
+        for ch in typed:  # control characters as a keyboard-mode scanner types them: Ctrl + letter
+            if ch in "\x02\x03":
+                key = ecodes.KEY_B if ch == "\x02" else ecodes.KEY_C
+                pairs = [(ecodes.KEY_LEFTCTRL, 1), (key, 1), (key, 0), (ecodes.KEY_LEFTCTRL, 0)]
+                events += [(ecodes.EV_KEY, c, v) for c, v in pairs]
+            else:
+                events += [e for e in typing(ch, US, terminator=None) if e[0] == ecodes.EV_KEY]
+        events += [(ecodes.EV_KEY, ecodes.KEY_ENTER, 1), (ecodes.EV_KEY, ecodes.KEY_ENTER, 0)]
+        node.send(events)
+        assert [s.text for s in read_until(scanner, 1)] == [expected]
+    finally:
+        scanner.close()

@@ -111,7 +111,7 @@ def test_caps_lock_acts_on_letters_only_and_shift_cancels_it() -> None:
     assert decode(ScanDecoder(US), pairs + ENTER) == ["A1bc"]
 
 
-def test_caps_lock_state_taken_from_device_led() -> None:
+def test_caps_lock_state_can_be_given() -> None:
     assert decode(ScanDecoder(US, caps_lock=True), tap("KEY_A") + ENTER) == ["A"]
 
 
@@ -172,10 +172,61 @@ def test_syn_dropped_discards_the_partial_scan() -> None:
     assert decode(decoder, tap("KEY_1") + ENTER) == ["1"]  # shift state forgotten too
 
 
-def test_ctrl_combinations_and_autorepeat_type_nothing() -> None:
-    pairs = [(ecodes.KEY_LEFTCTRL, 1), (ecodes.KEY_C, 1), (ecodes.KEY_C, 0), (ecodes.KEY_LEFTCTRL, 0)]
+def test_alt_combinations_and_autorepeat_type_nothing() -> None:
+    pairs = [(ecodes.KEY_LEFTALT, 1), (ecodes.KEY_C, 1), (ecodes.KEY_C, 0), (ecodes.KEY_LEFTALT, 0)]
     pairs += [(ecodes.KEY_D, 1), (ecodes.KEY_D, 2), (ecodes.KEY_D, 2), (ecodes.KEY_D, 0)]
     assert decode(ScanDecoder(US), pairs + ENTER) == ["d"]
+
+
+# --- what scanners send besides plain keys (issue 13) -------------------------------------------
+
+
+def chord(*mods: str, key: str) -> list[tuple[int, int]]:
+    """Modifiers down in order, the key, modifiers up in reverse: as a scanner sends a combination."""
+    codes = [K[m] for m in mods]
+    return [(m, 1) for m in codes] + [(K[key], 1), (K[key], 0)] + [(m, 0) for m in reversed(codes)]
+
+
+def alt_code(digits: str) -> list[tuple[int, int]]:
+    keys = [(K[f"KEY_KP{d}"], v) for d in digits for v in (1, 0)]
+    return [(ecodes.KEY_LEFTALT, 1), *keys, (ecodes.KEY_LEFTALT, 0)]
+
+
+STX_ = chord("KEY_LEFTCTRL", key="KEY_B")  # Ctrl+B
+ETX_ = chord("KEY_LEFTCTRL", key="KEY_C")  # Ctrl+C
+T, F, A, B = (tap(f"KEY_{c}") for c in "TFAB")
+SHIFT_A = tap("KEY_A", shift="KEY_LEFTSHIFT")
+
+
+@pytest.mark.parametrize(
+    ("layout", "pairs", "scans"),
+    [
+        # AltGr sent as Ctrl+Alt (German layout, "@" is AltGr+Q): was lost
+        (DE, chord("KEY_LEFTCTRL", "KEY_LEFTALT", key="KEY_Q") + ENTER, ["@"]),
+        (DE, chord("KEY_RIGHTCTRL", "KEY_LEFTALT", key="KEY_E") + ENTER, ["€"]),
+        (DE, chord("KEY_LEFTALT", "KEY_LEFTCTRL", key="KEY_8") + ENTER, ["["]),  # either order
+        (DE, tap("KEY_Q", altgr=True) + ENTER, ["@"]),  # the real AltGr still works
+        (US, chord("KEY_LEFTCTRL", "KEY_LEFTALT", key="KEY_Q") + ENTER, []),  # no AltGr level: nothing
+        # Alt + keypad digits: Windows-1252 with a leading 0, code page 437 without, Unicode above 255
+        (US, alt_code("0064") + alt_code("64") + ENTER, ["@@"]),
+        (US, alt_code("0128") + alt_code("0233") + ENTER, ["€é"]),
+        (US, alt_code("130") + alt_code("08364") + ENTER, ["é€"]),
+        (DE, tap("KEY_A") + alt_code("045") + tap("KEY_4") + tap("KEY_2") + ENTER, ["a-42"]),
+        # STX/ETX framing typed as Ctrl+B and Ctrl+C: the ETX ends the scan, a terminator after it nothing
+        (US, STX_ + T + F + ETX_ + ENTER, ["\x02tf\x03"]),
+        (US, STX_ + T + F + ETX_ + STX_ + A + B + ETX_, ["\x02tf\x03", "\x02ab\x03"]),
+        (FR, STX_ + chord("KEY_LEFTCTRL", key="KEY_Q") + ENTER, ["\x02\x01"]),  # Ctrl+A is the A key: Q on AZERTY
+        (US, alt_code("002") + T + alt_code("003"), ["\x02t\x03"]),  # framing as Alt codes
+        # Caps Lock as the layout does it: letters only, Shift cancels it; the scanner's own key turns it on
+        (US, tap("KEY_CAPSLOCK") + SHIFT_A + A + tap("KEY_1") + ENTER, ["aA1"]),
+        (DE, tap("KEY_CAPSLOCK") + tap("KEY_SEMICOLON") + tap("KEY_SEMICOLON", shift="KEY_LEFTSHIFT") + ENTER, ["Öö"]),
+        (DE, tap("KEY_CAPSLOCK") + tap("KEY_MINUS") + tap("KEY_Q", altgr=True) + ENTER, ["ß@"]),  # no letter case
+        (FR, tap("KEY_CAPSLOCK") + tap("KEY_2") + tap("KEY_Q") + ENTER, ["éA"]),  # é is no letter key on AZERTY
+        (US, SHIFT_A + A + ENTER, ["Aa"]),  # a badge's case as sent, whatever the host's Caps Lock LED says
+    ],
+)
+def test_what_scanners_send_besides_plain_keys(layout, pairs: list[tuple[int, int]], scans: list[str]) -> None:
+    assert decode(ScanDecoder(layout), pairs) == scans
 
 
 def test_encode_refuses_characters_the_layout_lacks() -> None:

@@ -1,8 +1,9 @@
-"""The receipt printer driver: python-escpos's real Network (and Serial) printer classes talking to
-the virtual ESC/POS printer, which parses the bytes as a printer would."""
+"""The receipt printer driver over real transports (TCP, a pty) to the virtual ESC/POS printer,
+which parses the bytes as a printer would. Failures in the middle of a job: test_printer_once.py."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from devices.base import (
     DeviceUnavailable,
     DrawerJob,
     JobResult,
+    Outcome,
     ReceiptJob,
     ReceiptPrinterDevice,
 )
@@ -35,6 +37,7 @@ def network_printer(vp: VirtualNetworkPrinter, **extra: Any) -> ReceiptPrinter:
         "timeout_s": 2.0,
         "status_timeout_s": 0.3,
         "retry_interval_s": 0.05,
+        "probe_interval_s": 0.1,
         **extra,
     }
     printer = build_device("printer", settings)
@@ -58,6 +61,16 @@ def work_until(printer: ReceiptPrinter, done: Callable[[list[JobResult]], bool],
     return results
 
 
+def idle_until(printer: ReceiptPrinter, done: Callable[[], bool], timeout_s: float = 5.0) -> list[JobResult]:
+    """Let the printer work (probe while idle) until ``done()``; returns any results meanwhile."""
+    results: list[JobResult] = []
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        results += printer.work(0.05)
+    assert done(), "not within the deadline"
+    return results
+
+
 def ok_for(job_id: str) -> Callable[[list[JobResult]], bool]:
     return lambda results: any(r.job_id == job_id and r.ok for r in results)
 
@@ -67,7 +80,7 @@ def test_full_receipt(printer: ReceiptPrinter, virtual_printer: VirtualNetworkPr
     assert printer.health().state is DeviceState.OK
     printer.submit(ReceiptJob("job-1", make_receipt(), open_drawer=True))
     results = work_until(printer, ok_for("job-1"))
-    assert results == [JobResult("job-1", True, DeviceState.OK, "")]
+    assert results == [JobResult("job-1", Outcome.PRINTED, DeviceState.OK, "")]
 
     [paper] = virtual_printer.receipts
     assert paper.cut == "full"
@@ -92,8 +105,10 @@ def test_full_receipt(printer: ReceiptPrinter, virtual_printer: VirtualNetworkPr
     assert paper.qr_codes == ["T-0042"]
     assert virtual_printer.drawer_pulses == [DrawerPulse(pin=2, on_ms=100, off_ms=100)]
     assert virtual_printer.unknown_commands == []
-    # status asked before and after the job (printer status, then paper sensor)
-    assert virtual_printer.status_requests[-4:] == [1, 4, 1, 4]
+    # status asked before the job and after each part (printer status, then paper sensor); each
+    # part confirmed with GS r, which this printer answers once it has processed what came before
+    assert printer.confirms_processing is True
+    assert virtual_printer.status_requests[-6:] == [1, 4, 1, 4, 1, 4]
     assert printer.health().last_event_at is not None
     assert printer.pending_job_ids() == []
 
@@ -114,36 +129,41 @@ def test_barcode_instead_of_qr(virtual_printer: VirtualNetworkPrinter) -> None:
 
 def test_drawer_job_opens_the_drawer_without_paper(printer: ReceiptPrinter, virtual_printer) -> None:
     printer.submit(DrawerJob("drawer-1"))
-    assert work_until(printer, ok_for("drawer-1")) == [JobResult("drawer-1", True, DeviceState.OK, "")]
+    assert work_until(printer, ok_for("drawer-1")) == [JobResult("drawer-1", Outcome.PRINTED, DeviceState.OK, "")]
     assert virtual_printer.drawer_pulses == [DrawerPulse(2, 100, 100)]
     assert virtual_printer.papers == []
 
 
-def test_paper_out_during_a_job_is_retried_after_recovery_and_printed_once(
+def test_paper_out_in_the_middle_of_a_job_is_never_sent_again(
     printer: ReceiptPrinter, virtual_printer: VirtualNetworkPrinter
 ) -> None:
+    """The issue's case: the paper runs out halfway. The receipt was sent, so whether it printed is
+    for a person to say; the driver never sends it again, not even when the paper is back."""
     virtual_printer.run_out_of_paper_after(lines=3)
-    printer.submit(ReceiptJob("job-2", make_receipt()))
-    first = work_until(printer, lambda r: bool(r))
-    assert first == [JobResult("job-2", False, DeviceState.PAPER_OUT, "paper out")]
-    assert printer.pending_job_ids() == ["job-2"]
+    printer.submit(ReceiptJob("job-2", make_receipt(), open_drawer=True))
+    [result] = work_until(printer, bool)
+    assert (result.job_id, result.outcome, result.state) == ("job-2", Outcome.UNKNOWN, DeviceState.PAPER_OUT)
+    assert printer.pending_job_ids() == []
     assert printer.health().state is DeviceState.PAPER_OUT
     [torn] = virtual_printer.papers
     assert torn.cut is None and torn.lines == ["Lotus Spa", "Hauptstraße 1", "10115 Berlin"]
 
-    # still out of paper: retried quietly, the failure is not reported again, nothing prints
-    assert work_until(printer, lambda r: False, timeout_s=0.3) == []
-    assert len(virtual_printer.papers) == 1
-
     virtual_printer.set_paper(PaperState.OK)
-    assert work_until(printer, ok_for("job-2")) == [JobResult("job-2", True, DeviceState.OK, "")]
-    complete = [p for p in virtual_printer.receipts if "Receipt                             T-0042" in p.lines]
-    assert len(complete) == 1 and complete[0].qr_codes == ["T-0042"]
-    assert printer.health().state is DeviceState.OK
+    assert idle_until(printer, lambda: printer.health().state is DeviceState.OK) == []  # the idle probe
+    assert work_until(printer, lambda r: False, timeout_s=0.3) == []
+    assert len(virtual_printer.papers) == 1 and virtual_printer.receipts == []
+    assert len(virtual_printer.drawer_pulses) == 1  # the drawer opened once, before the receipt
 
     printer.submit(ReceiptJob("job-2", make_receipt()))  # the same job again: never printed twice
     assert work_until(printer, lambda r: False, timeout_s=0.3) == []
-    assert len(virtual_printer.receipts) == 1
+    assert len(virtual_printer.papers) == 1
+
+    # What the till offers instead: a copy, marked, without the drawer.
+    printer.submit(ReceiptJob("job-2-copy", make_receipt(copy=True)))
+    assert work_until(printer, ok_for("job-2-copy"))[-1].outcome is Outcome.PRINTED
+    [copy] = virtual_printer.receipts
+    assert "*** COPY ***" in copy.lines and "TOTAL                             105.00 €" in copy.lines
+    assert len(virtual_printer.drawer_pulses) == 1
 
 
 def test_paper_out_before_a_job_sends_nothing(printer: ReceiptPrinter, virtual_printer) -> None:
@@ -151,9 +171,9 @@ def test_paper_out_before_a_job_sends_nothing(printer: ReceiptPrinter, virtual_p
     printer.submit(ReceiptJob("job-3", make_receipt(), open_drawer=True))
     printer.submit(DrawerJob("drawer-3"))
     results = work_until(printer, lambda r: len(r) >= 2)
-    assert [(r.job_id, r.ok, r.state) for r in results] == [
-        ("job-3", False, DeviceState.PAPER_OUT),
-        ("drawer-3", False, DeviceState.PAPER_OUT),
+    assert [(r.job_id, r.outcome, r.state) for r in results] == [
+        ("job-3", Outcome.WAITING, DeviceState.PAPER_OUT),
+        ("drawer-3", Outcome.WAITING, DeviceState.PAPER_OUT),
     ]
     assert virtual_printer.papers == [] and virtual_printer.drawer_pulses == []
     virtual_printer.set_paper(PaperState.OK)
@@ -165,7 +185,9 @@ def test_paper_out_before_a_job_sends_nothing(printer: ReceiptPrinter, virtual_p
 def test_paper_low_still_prints(printer: ReceiptPrinter, virtual_printer) -> None:
     virtual_printer.set_paper(PaperState.LOW)
     printer.submit(ReceiptJob("job-4", make_receipt()))
-    assert work_until(printer, ok_for("job-4")) == [JobResult("job-4", True, DeviceState.PAPER_LOW, "paper near end")]
+    assert work_until(printer, ok_for("job-4")) == [
+        JobResult("job-4", Outcome.PRINTED, DeviceState.PAPER_LOW, "paper near end")
+    ]
     assert printer.health().state is DeviceState.PAPER_LOW
     assert len(virtual_printer.receipts) == 1
 
@@ -173,7 +195,9 @@ def test_paper_low_still_prints(printer: ReceiptPrinter, virtual_printer) -> Non
 def test_cover_open_is_offline_with_the_cause(printer: ReceiptPrinter, virtual_printer) -> None:
     virtual_printer.set_cover_open(True)
     printer.submit(ReceiptJob("job-5", make_receipt()))
-    assert work_until(printer, bool) == [JobResult("job-5", False, DeviceState.OFFLINE, "printer offline: cover open")]
+    assert work_until(printer, bool) == [
+        JobResult("job-5", Outcome.WAITING, DeviceState.OFFLINE, "printer offline: cover open")
+    ]
     virtual_printer.set_cover_open(False)
     assert work_until(printer, ok_for("job-5"))[-1].ok
     assert len(virtual_printer.receipts) == 1
@@ -188,15 +212,15 @@ def test_printer_that_never_answers_is_unreachable_within_the_timeout(virtual_pr
     try:
         health = printer.health()
         assert health.state is DeviceState.OFFLINE, "silence must never read as paper OK"
-        assert "no valid status reply within 0.3 s" in health.detail
+        assert "no answer to a status request within 0.3 s" in health.detail
         printer.submit(ReceiptJob("job-6", make_receipt()))
         [result] = work_until(printer, bool)
-        assert (result.ok, result.state) == (False, DeviceState.OFFLINE)
+        assert (result.outcome, result.state) == (Outcome.WAITING, DeviceState.OFFLINE)
         assert "unreachable" in result.detail
         assert virtual_printer.papers == []  # nothing sent to a printer that did not answer
         assert printer.pending_job_ids() == ["job-6"]
         virtual_printer.set_status_mode(StatusMode.ANSWER)
-        assert work_until(printer, ok_for("job-6"))[-1] == JobResult("job-6", True, DeviceState.OK, "")
+        assert work_until(printer, ok_for("job-6"))[-1] == JobResult("job-6", Outcome.PRINTED, DeviceState.OK, "")
         assert len(virtual_printer.receipts) == 1
     finally:
         printer.close()
@@ -214,7 +238,7 @@ def test_printer_that_hangs_up_is_not_paper_ok(virtual_printer) -> None:
     printer.open()
     try:
         assert printer.health().state is DeviceState.OFFLINE
-        assert "no valid status reply" in printer.health().detail
+        assert "hung up when asked for its status" in printer.health().detail  # not "no answer"
     finally:
         printer.close()
 
@@ -229,7 +253,7 @@ def test_printer_power_cycle_between_jobs(virtual_printer: VirtualNetworkPrinter
         virtual_printer.stop()  # switched off
         printer.submit(ReceiptJob("job-8", make_receipt(code="T-0043")))
         [failed] = work_until(printer, bool)
-        assert (failed.job_id, failed.ok, failed.state) == ("job-8", False, DeviceState.OFFLINE)
+        assert (failed.job_id, failed.outcome, failed.state) == ("job-8", Outcome.WAITING, DeviceState.OFFLINE)
         with VirtualNetworkPrinter(host, port) as switched_on:
             assert work_until(printer, ok_for("job-8"))[-1].ok
             assert [p.qr_codes for p in switched_on.receipts] == [["T-0043"]]
@@ -240,7 +264,7 @@ def test_printer_power_cycle_between_jobs(virtual_printer: VirtualNetworkPrinter
 def test_connection_dropped_by_the_printer_reconnects(printer: ReceiptPrinter, virtual_printer) -> None:
     virtual_printer.disconnect_clients()  # e.g. the printer's idle timeout
     printer.submit(ReceiptJob("job-9", make_receipt()))
-    assert work_until(printer, ok_for("job-9")) == [JobResult("job-9", True, DeviceState.OK, "")]
+    assert work_until(printer, ok_for("job-9")) == [JobResult("job-9", Outcome.PRINTED, DeviceState.OK, "")]
     assert [p.qr_codes for p in virtual_printer.receipts] == [["T-0042"]]
 
 
@@ -298,10 +322,79 @@ def test_serial_printer_through_a_pty() -> None:
         try:
             assert printer.health().state is DeviceState.OK
             printer.submit(ReceiptJob("job-s", make_receipt(), open_drawer=True))
-            assert work_until(printer, ok_for("job-s"))[-1] == JobResult("job-s", True, DeviceState.OK, "")
+            assert work_until(printer, ok_for("job-s"))[-1] == JobResult("job-s", Outcome.PRINTED, DeviceState.OK, "")
             assert virtual_printer.wait_for(lambda vp: len(vp.receipts) == 1, timeout_s=5)
             [paper] = virtual_printer.receipts
             assert paper.qr_codes == ["T-0042"] and "TOTAL                             105.00 €" in paper.lines
             assert virtual_printer.drawer_pulses == [DrawerPulse(2, 100, 100)]
         finally:
             printer.close()
+
+
+# --- health while idle, and what it logs ------------------------------------------------------
+
+
+def test_idle_probes_are_light_and_release_the_connection(virtual_printer: VirtualNetworkPrinter) -> None:
+    printer = network_printer(virtual_printer)
+    printer.open()
+    try:
+        before = len(virtual_printer.status_requests)
+        idle_until(printer, lambda: len(virtual_printer.status_requests) >= before + 10)
+        # a probe asks the printer's status and its paper sensor, nothing else reaches the printer
+        assert set(virtual_printer.status_requests[before:]) == {1, 4}
+        assert virtual_printer.papers == [] and virtual_printer.unknown_commands == []
+        # …and gives the connection back: a printer serving one client at a time stays free
+        assert virtual_printer.wait_for(lambda vp: vp.connected == 0, 5) and virtual_printer.connections >= 5
+
+        virtual_printer.set_paper(PaperState.OUT)  # a change while idle is seen by the next probe
+        idle_until(printer, lambda: printer.health().state is DeviceState.PAPER_OUT)
+        virtual_printer.set_cover_open(True)
+        virtual_printer.set_paper(PaperState.OK)
+        idle_until(printer, lambda: printer.health().detail == "printer offline: cover open")
+    finally:
+        printer.close()
+
+
+def test_a_single_connection_printer_serves_another_client_between_probes() -> None:
+    """The network printer's connection was held for good: a printer that serves one connection at a
+    time then never answered anyone else (``appliance check`` among them)."""
+    with VirtualNetworkPrinter(single_client=True) as vp:
+        daemon = network_printer(vp)
+        daemon.open()
+        try:
+            daemon.work(0.2)
+            other = network_printer(vp)  # e.g. `python -m appliance check` while the daemon runs
+            other.open()
+            assert other.health().state is DeviceState.OK, other.health()
+            other.close()
+            daemon.submit(ReceiptJob("job-x", make_receipt()))
+            assert work_until(daemon, ok_for("job-x"))[-1].ok
+        finally:
+            daemon.close()
+
+
+def test_printer_trouble_is_logged_once_per_change_at_warning(
+    virtual_printer: VirtualNetworkPrinter, caplog: pytest.LogCaptureFixture
+) -> None:
+    printer = network_printer(virtual_printer, status_timeout_s=0.05)
+    printer.open()
+    caplog.set_level(logging.DEBUG)
+    try:
+        virtual_printer.set_status_mode(StatusMode.SILENT)
+        start = len(virtual_printer.status_requests)
+        idle_until(printer, lambda: len(virtual_printer.status_requests) >= start + 5)  # five probes at least
+        virtual_printer.set_status_mode(StatusMode.HANG_UP)
+        idle_until(printer, lambda: "hung up" in printer.health().detail)
+        start = len(virtual_printer.status_requests)
+        idle_until(printer, lambda: len(virtual_printer.status_requests) >= start + 5)
+        virtual_printer.set_status_mode(StatusMode.ANSWER)
+        idle_until(printer, lambda: printer.health().state is DeviceState.OK)
+    finally:
+        printer.close()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "devices.printer.driver"]
+    warnings = [m for level, m in said if level == "WARNING"]
+    assert len(warnings) == 2, said  # silent, then hung up: told apart, each said once
+    assert "no answer to a status request within 0.05 s" in warnings[0]
+    assert "hung up when asked for its status" in warnings[1]
+    assert ("INFO", "printer: back (ok)") in said
+    assert not [r for r in caplog.records if r.name == "root" or "escpos" in r.pathname]  # no python-escpos chatter

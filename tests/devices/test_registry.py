@@ -156,11 +156,10 @@ def test_settings_must_be_a_table() -> None:
 
 
 def test_usb_writes_always_have_a_timeout() -> None:
-    # python-escpos's default timeout=0 blocks forever in pyusb; ours is never 0
-    connection = UsbConnection(0x04B8, 0x0202, profile="default")
-    assert connection.printer_arguments()["timeout"] == 5000
+    # python-escpos's default timeout=0 blocks forever in pyusb; ours is never 0 (test_printer_usb.py)
+    assert UsbConnection(0x04B8, 0x0202).timeout_ms == 5000
     with pytest.raises(ValueError, match="timeout_ms must be > 0"):
-        UsbConnection(0x04B8, 0x0202, timeout_ms=0, profile="default")
+        UsbConnection(0x04B8, 0x0202, timeout_ms=0)
 
 
 def test_health_to_dict_is_json_ready() -> None:

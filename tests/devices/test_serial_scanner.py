@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devices.base import DeviceState, DeviceUnavailable, InputDevice
+from devices.base import DeviceMisconfigured, DeviceState, DeviceUnavailable, InputDevice
 from devices.scanner.serial_scanner import SerialScanner
 from devices.virtual.serial_scanner import VirtualSerialScanner
 from tests.devices.helpers import read_until
@@ -132,3 +133,72 @@ def test_port_used_by_another_process_is_an_error(virtual_scanner: VirtualSerial
         assert second.health().state is DeviceState.ERROR
     finally:
         first.close()
+
+
+def test_a_scan_sent_before_the_port_was_opened_is_read(virtual_scanner: VirtualSerialScanner) -> None:
+    """pyserial's open() throws away what the port holds: a scan made during a replug or a restart."""
+    virtual_scanner.scan("A-042")  # the scanner sent it; the port was not open yet
+    scanner = open_driver(virtual_scanner.port)
+    try:
+        assert [s.text for s in read_until(scanner, 1)] == ["A-042"]
+        assert scanner.present()
+    finally:
+        scanner.close()
+    virtual_scanner.unplug()
+    assert not scanner.present()
+
+
+def test_a_port_kept_open_across_a_restart_is_taken_over(virtual_scanner: VirtualSerialScanner) -> None:
+    before = open_driver(virtual_scanner.port)  # the daemon before the restart…
+    kept = os.dup(before.fileno() or -1)  # …and systemd's copy of its descriptor
+    before.close()  # the daemon is gone; the copy keeps the port open, and its lock (flock is per file)
+    with pytest.raises(DeviceUnavailable, match="in use by another process"):
+        open_driver(virtual_scanner.port)  # the lock of the old descriptor still holds
+    virtual_scanner.scan("A-043")  # scanned while no daemon ran
+    after = SerialScanner.from_config("scanner", {"kind": "scanner_serial", "port": virtual_scanner.port})
+    after.adopt(kept)
+    after.open()
+    try:
+        assert [s.text for s in read_until(after, 1)] == ["A-043"]
+    finally:
+        after.close()
+    with pytest.raises(OSError):
+        os.fstat(kept)  # taken over and closed: the new descriptor holds the port now
+
+
+def test_a_scan_being_typed_is_in_progress(virtual_scanner: VirtualSerialScanner) -> None:
+    scanner = open_driver(virtual_scanner.port)
+    try:
+        virtual_scanner.write(b"A-0")
+        assert scanner.read(0.2) == [] and scanner.in_progress()
+        virtual_scanner.write(b"42\r")
+        assert [s.text for s in read_until(scanner, 1)] == ["A-042"] and not scanner.in_progress()
+    finally:
+        scanner.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "wire", "expected"),
+    [
+        ({}, b"\x02A-042\x03", ["A-042"]),  # STX/ETX and no terminator: the ETX ends the scan (was ignored)
+        ({}, b"\x02A-042\x03\r\n\x02B-7\x03\r\n", ["A-042", "B-7"]),  # …and a terminator after it is nothing
+        ({}, b"noise\x02A-042\x03", ["A-042"]),  # what came before an STX was not the scan
+        ({"prefix": "]C1"}, b"]C1A-042\r", ["A-042"]),
+        ({"terminator": "\r\n", "suffix": "#"}, b"A-042#\r\n", ["A-042"]),
+    ],
+)
+def test_framings_are_taken_off(
+    virtual_scanner: VirtualSerialScanner, extra: dict[str, str], wire: bytes, expected: list[str]
+) -> None:
+    scanner = open_driver(virtual_scanner.port, **extra)
+    try:
+        virtual_scanner.write(wire)
+        assert [s.text for s in read_until(scanner, len(expected))] == expected
+        assert scanner.read(0.1) == []
+    finally:
+        scanner.close()
+
+
+def test_a_prefix_longer_than_a_scanner_sends_is_refused() -> None:
+    with pytest.raises(DeviceMisconfigured, match=r"^scanner\.prefix = '.{17}': must be at most 16 characters$"):
+        SerialScanner.from_config("scanner", {"kind": "scanner_serial", "port": "/dev/x", "prefix": "x" * 17})

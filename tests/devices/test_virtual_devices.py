@@ -12,15 +12,18 @@ from evdev import ecodes
 
 from devices.evdev_input.bus import EvdevHandle, InputBus, SystemInputBus
 from devices.virtual.evdev_devices import PipeInputDevice, VirtualInputBus, keyboard_capabilities, with_syn
+from devices.virtual.fifo_input import FifoInputBus
 
-HANDLE_METHODS = ["fileno", "read", "grab", "ungrab", "capabilities", "leds", "close"]
+HANDLE_METHODS = ["fileno", "read", "grab", "ungrab", "capabilities", "leds", "set_led", "close"]
 
 
 def test_the_protocols_list_what_the_drivers_use() -> None:
     members = {name for name in dir(EvdevHandle) if not name.startswith("_")} | set(EvdevHandle.__annotations__)
     assert members == {*HANDLE_METHODS, "path", "name", "info"}
-    assert {name for name in dir(InputBus) if not name.startswith("_")} == {"list_paths", "open"}
-    assert {name for name in dir(SystemInputBus) if not name.startswith("_")} == {"list_paths", "open"}
+    bus = {"list_paths", "exists", "open", "adopt", "same_node"}
+    for kind in (InputBus, SystemInputBus, VirtualInputBus, FifoInputBus):
+        assert {name for name in dir(kind) if not name.startswith("_") and callable(getattr(kind, name))} >= bus
+    assert {name for name in dir(InputBus) if not name.startswith("_")} == bus
 
 
 @pytest.mark.parametrize("method", HANDLE_METHODS)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+import sqlalchemy
+
 from tests.support import Client, LiveServer, serve_next
 
 
@@ -41,7 +44,13 @@ def test_till_flow_badge_scan_receipt_and_resend(live: LiveServer, tokens: dict[
     try:
         job = back.wait_for("print_receipt")
         assert job["job_id"] == paid["print_job"]["job_id"] and job["receipt"]["cashier"] == "Carla"
-        swedish = {"name": "Swedish massage", "quantity": 1, "unit_price": "45.00", "discount": "0.00", "tax_rate": "19.00"}
+        swedish = {
+            "name": "Swedish massage",
+            "quantity": 1,
+            "unit_price": "45.00",
+            "discount": "0.00",
+            "tax_rate": "19.00",
+        }
         assert job["receipt"]["items"] == [swedish]
         assert (job["receipt"]["total"], job["receipt"]["paid"], job["receipt"]["change"]) == ("45.00", "50.00", "5.00")
         assert back.call("print_jobs_pending")["jobs"] == [job]
@@ -63,6 +72,44 @@ def test_till_flow_badge_scan_receipt_and_resend(live: LiveServer, tokens: dict[
         assert back.call("desk_sign_out") == {"ok": True, "signed_out": True}
     finally:
         back.close()
+
+
+@pytest.mark.server_env(SPA_TIMEZONE="Europe/Berlin")
+def test_a_receipt_of_unknown_outcome_is_never_sent_again_and_a_copy_is_one_press_away(
+    live: LiveServer, tokens: dict[str, str], connect: Any
+) -> None:
+    """The till sent the receipt and the printer failed before confirming it (issue 13): the server
+    keeps that, tells the till's page, never sends the job again, and a reprint is a new copy."""
+    appliance, screen = connect("cashier-1"), connect("cashier-1")
+    order = awaiting_payment(connect, "Jonas Berg")
+    paid = screen.call("cashier_pay", {"transaction_id": order["transaction_id"], "amount_paid": "45.00"})
+    job = appliance.wait_for("print_receipt")
+    # The payment's time as the server took it, and the zone the till prints it in (issue 13).
+    assert job["receipt"]["timezone"] == "Europe/Berlin" and job["receipt"]["paid_at"].endswith("Z")
+    assert live.healthz().json()["timezone"] == "Europe/Berlin"  # what provisioning sets a Pi's zone from
+    status = {"transaction_id": job["transaction_id"], "job_id": job["job_id"]}
+    said = {**status, "ok": False, "state": "paper_out", "detail": "paper out", "unknown": True}
+    assert appliance.call("receipt_status", said) == {"ok": True}
+    heard = screen.wait_for("receipt_status")
+    assert (heard["ok"], heard["unknown"], heard["state"]) == (False, True, "paper_out")
+    assert appliance.call("print_jobs_pending")["jobs"] == []  # not sent again, not even on reconnect
+    assert appliance.call("receipt_status", {**status, "ok": False, "state": "offline"})["ok"]  # a late word
+    engine = sqlalchemy.create_engine(live.database_url)
+    try:
+        with engine.connect() as conn:
+            sql = sqlalchemy.text("SELECT state FROM print_jobs WHERE job_id = :job")
+            assert conn.execute(sql, {"job": job["job_id"]}).scalar_one() == "unknown"
+    finally:
+        engine.dispose()
+
+    first = screen.call("receipt_reprint", {"transaction_id": job["transaction_id"]})
+    copy = appliance.wait_for("print_receipt", lambda d: d["job_id"] == first["job_id"])
+    assert copy["receipt"]["copy"] is True and copy["open_drawer"] is False
+    assert copy["receipt"]["items"] == job["receipt"]["items"] and paid["print_job"]["job_id"] == job["job_id"]
+    copied = {"transaction_id": copy["transaction_id"], "job_id": copy["job_id"]}
+    assert appliance.call("receipt_status", {**copied, "ok": False, "state": "offline", "unknown": True})["ok"]
+    second = screen.call("receipt_reprint", {"transaction_id": job["transaction_id"]})
+    assert second["job_id"] != first["job_id"]  # an unknown copy is done with: the next press is a new copy
 
 
 def test_health_and_activity_reach_the_right_screens(shared_live: LiveServer, shared_connect: Any) -> None:

@@ -7,9 +7,13 @@ import base64
 import stat
 import subprocess
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.support import LiveServer, sqlite_database
 
 from .conftest import (
     APPLIANCE_ARGS,
@@ -46,6 +50,7 @@ COMMON_FILES = {
     "/etc/modules-load.d/spa-appliance.conf": 0o644,
     "/etc/systemd/system.conf.d/50-spa-watchdog.conf": 0o644,
     "/etc/systemd/journald.conf.d/50-spa.conf": 0o644,
+    "/etc/systemd/system/systemd-time-wait-sync.service.d/50-spa.conf": 0o644,
     "/opt/spa/doc/OPERATIONS.md": 0o644,
 }
 SCREEN_FILES = {
@@ -56,6 +61,15 @@ SCREEN_FILES = {
     "/etc/pam.d/spa-kiosk": 0o644,
     "/etc/tmpfiles.d/spa-kiosk.conf": 0o644,
 }
+
+
+@contextmanager
+def running_server(workdir: Path, **env: str) -> Iterator[str]:
+    server = LiveServer(sqlite_database(workdir), workdir, **env).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def files_of(root: Path) -> set[str]:
@@ -99,6 +113,15 @@ def test_appliance_would_run(provisioned: dict[str, Provisioned], role: str) -> 
     assert ("systemctl enable spa-kiosk-browser.service" in cmds) == (role != "room")
     assert ("systemctl disable getty@tty1.service" in cmds) == (role != "room")
     assert "udevadm control --reload" in cmds
+    # The daemon waits for the clock (a Pi has no real-time clock), a minute at most.
+    assert "systemctl enable systemd-time-wait-sync.service" in cmds
+    unit = parse_unit(provisioned[role].read("/etc/systemd/system/spa-appliance.service"))
+    assert "time-sync.target" in value(unit, "Unit", "After").split()
+    wait = parse_unit(provisioned[role].read("/etc/systemd/system/systemd-time-wait-sync.service.d/50-spa.conf"))
+    assert value(wait, "Service", "TimeoutStartSec") == "60s"
+    # The spa's zone comes from the server (unreachable here: left as it is in --root mode).
+    assert not any(c.startswith("timedatectl") for c in cmds)
+    assert f"cannot read the spa's time zone from {SERVER_URL}/healthz" in provisioned[role].first.stdout
     # Nothing is installed, created or started for real in --root mode.
     assert not (provisioned[role].root / "opt/spa/venv").exists()
 
@@ -137,10 +160,16 @@ def test_udev_rules_give_stable_names(provisioned: dict[str, Provisioned]) -> No
     (touch,) = rules("kiosk")
     assert 'ENV{ID_INPUT_TOUCHSCREEN}=="1"' in touch and 'SYMLINK+="input/spa-touch"' in touch
     assert "LIBINPUT_IGNORE_DEVICE" not in touch  # the browser needs the touchscreen too
-    scanner, printer = rules("cashier")
+    every_node, scanner, printer = rules("cashier")
+    # Every event node of the scanner: the daemon's group, hidden from the browser; no name.
+    assert 'ATTRS{idVendor}=="05e0", ATTRS{idProduct}=="1200"' in every_node
+    assert 'GROUP="input", MODE="0660", ENV{LIBINPUT_IGNORE_DEVICE}="1"' in every_node
+    assert "SYMLINK" not in every_node and "ID_INPUT_KEYBOARD" not in every_node
+    # The name: one node only, the keyboard of the configured interface (a scanner may have several
+    # keyboard nodes; the symlink landed on whichever udev handled last).
     assert 'ATTRS{idVendor}=="05e0", ATTRS{idProduct}=="1200"' in scanner
-    assert 'SYMLINK+="input/spa-scanner", GROUP="input", MODE="0660"' in scanner
-    assert 'ENV{LIBINPUT_IGNORE_DEVICE}="1"' in scanner
+    assert 'ENV{ID_INPUT_KEYBOARD}=="1"' in scanner and 'ATTRS{bInterfaceNumber}=="00"' in scanner
+    assert 'ATTRS{name}!="* Control"' in scanner and scanner.endswith('SYMLINK+="input/spa-scanner"')
     assert 'SUBSYSTEM=="usb", ENV{DEVTYPE}=="usb_device"' in printer
     assert 'ATTR{idVendor}=="04b8", ATTR{idProduct}=="0202"' in printer
     assert 'SYMLINK+="spa-printer", GROUP="lp", MODE="0660"' in printer
@@ -244,6 +273,24 @@ def test_reprovisioning_a_kiosk_as_a_room_box_removes_the_browser(tmp_path: Path
     assert "spa-buttons" in (tmp_path / "etc/udev/rules.d/70-spa-appliance.rules").read_text()
 
 
+# Time ------------------------------------------------------------------------------
+
+
+def test_the_boxs_time_zone_is_the_spas_as_the_server_says(tmp_path: Path) -> None:
+    """Issue 13: a Pi left at UTC printed 17:28 for an 18:28 Berlin payment."""
+    with running_server(tmp_path, SPA_TIMEZONE="Europe/Berlin") as url:
+        result = provision("appliance", "--role", "lobby", "--server", url, "--token", TOKEN, root=tmp_path / "root")
+    assert f"the spa's time zone is Europe/Berlin ({url}/healthz)" in result.stdout
+    assert "would run: timedatectl set-timezone Europe/Berlin" in result.stdout
+
+
+def test_a_time_zone_given_wins_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    result = provision(*APPLIANCE_ARGS["lobby"], "--timezone", "America/New_York", root=tmp_path / "a")
+    assert "would run: timedatectl set-timezone America/New_York" in result.stdout
+    bad = provision(*APPLIANCE_ARGS["lobby"], "--timezone", "Europe/../etc", root=tmp_path / "b", check=False)
+    assert bad.returncode == 2 and "--timezone 'Europe/../etc': expected an IANA name" in bad.stderr
+
+
 # Hardware variants ------------------------------------------------------------------
 
 
@@ -273,7 +320,13 @@ def test_cashier_with_serial_scanner_and_network_printer(tmp_path: Path) -> None
     }
     dropin = parse_unit((tmp_path / "etc/systemd/system/spa-appliance.service.d/10-role.conf").read_text())
     assert value(dropin, "Service", "SupplementaryGroups") == "dialout"
-    assert [v for k, v in dropin["Service"] if k == "DeviceAllow"] == ["char-ttyACM rw", "char-ttyUSB rw"]
+    # USB-serial, CDC-ACM and the Pi's own UARTs (ttyAMA: PL011, ttyS: mini UART)
+    assert [v for k, v in dropin["Service"] if k == "DeviceAllow"] == [
+        "char-ttyACM rw",
+        "char-ttyAMA rw",
+        "char-ttyS rw",
+        "char-ttyUSB rw",
+    ]
     rules = (tmp_path / "etc/udev/rules.d/70-spa-appliance.rules").read_text()
     assert (
         'SUBSYSTEM=="tty", ATTRS{idVendor}=="067b", ATTRS{idProduct}=="2303", SYMLINK+="spa-scanner", GROUP="dialout"'
@@ -304,6 +357,32 @@ def test_cashier_with_serial_printer_and_usb_scanner(tmp_path: Path) -> None:
     assert config["devices"]["printer"] == {"kind": "printer_serial", "port": "/dev/spa-printer", "baudrate": 38400}
     dropin = parse_unit((tmp_path / "etc/systemd/system/spa-appliance.service.d/10-role.conf").read_text())
     assert value(dropin, "Service", "SupplementaryGroups") == "dialout input"
+
+
+def test_cashier_with_a_printer_on_the_pis_uart_and_a_scanners_second_interface(tmp_path: Path) -> None:
+    """The unit's device allow-list had no class for the Pi's own UART (ttyAMA*, ttyS*)."""
+    result = provision(
+        *APPLIANCE_ARGS["cashier"],
+        "--printer-serial",
+        "/dev/serial0",
+        "--printer-baud",
+        "19200",
+        "--scanner-usb",
+        "0c2e:0b61",
+        "--scanner-interface",
+        "02",
+        root=tmp_path,
+    )
+    config = tomllib.loads((tmp_path / "etc/spa/appliance.toml").read_text())
+    assert config["devices"]["printer"] == {"kind": "printer_serial", "port": "/dev/serial0", "baudrate": 19200}
+    dropin = parse_unit((tmp_path / "etc/systemd/system/spa-appliance.service.d/10-role.conf").read_text())
+    allowed = [v for k, v in dropin["Service"] if k == "DeviceAllow"]
+    assert {"char-ttyAMA rw", "char-ttyS rw", "char-input rw"} <= set(allowed)
+    assert value(dropin, "Service", "SupplementaryGroups") == "dialout input"
+    rules = (tmp_path / "etc/udev/rules.d/70-spa-appliance.rules").read_text()
+    assert 'ATTRS{bInterfaceNumber}=="02"' in rules and "spa-printer" not in rules
+    assert "would run: raspi-config nonint do_serial_cons 1" in result.stdout  # no login console on it
+    assert "would run: raspi-config nonint do_serial_hw 0" in result.stdout
 
 
 def test_room_with_screen_therapist_token_and_keymap(tmp_path: Path) -> None:
@@ -374,6 +453,8 @@ BASE = ["appliance", "--server", SERVER_URL, "--token", TOKEN]
             "--printer-baud 1200: must be one of 9600, 19200, 38400, 115200",
         ),
         ([*BASE, "--role", "kiosk", "--printer-usb", "04b8:0202"], "are for --role cashier"),
+        ([*BASE, "--role", "cashier", "--printer-serial", "/dev/../etc/x"], "expected a port such as /dev/serial0"),
+        ([*BASE, "--role", "cashier", "--scanner-interface", "1"], "expected a two-digit interface number"),
         ([*BASE, "--role", "room"], "--room-number is required"),
         ([*BASE, "--role", "room", "--room-number", "3", "--buttons-keymap", "KEY_F1=jump"], "action must be"),
         ([*BASE, "--role", "lobby", "--server-ca", "/nonexistent.crt"], "no such file"),

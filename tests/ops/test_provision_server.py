@@ -40,6 +40,7 @@ SERVER_FILES = {
     "/etc/systemd/system/spa-server.service": 0o644,
     "/etc/systemd/system/spa-server@.service": 0o644,
     "/etc/systemd/system/spa-server.service.d/10-local-services.conf": 0o644,
+    "/etc/systemd/system/systemd-time-wait-sync.service.d/50-spa.conf": 0o644,
     "/etc/systemd/system/spa-server@.service.d/10-local-services.conf": 0o644,
     "/etc/systemd/journald.conf.d/50-spa.conf": 0o644,
 }

@@ -44,7 +44,7 @@ const till = {
   payment: null, // the cashier_pay acknowledgement's payment, once paid here
   change: null,
   jobId: null,
-  print: null, // "pending" | "ok" | "failed" | "none" | "slow"
+  print: null, // "pending" | "ok" | "failed" | "unknown" | "none" | "slow"
   printDetail: "",
   tendered: "",
   method: DEFAULT_METHOD,
@@ -176,11 +176,19 @@ function renderTill() {
       pending: t("print_pending"),
       ok: t("print_ok"),
       failed: t("print_failed", { detail: till.printDetail }),
+      unknown: t("print_unknown"),
       none: t("print_none"),
       slow: t("print_slow"),
     }[till.print];
     $("#print-status").textContent = print || "";
     $("#print-status").dataset.state = till.print || "";
+    // Sent, and the printer stopped before confirming it: only the cashier can see whether it
+    // printed. The till never prints it again by itself; Reprint prints a copy (no drawer).
+    const ask = till.print === "unknown";
+    $("#print-hint").textContent = ask ? t("print_unknown_hint", { detail: till.printDetail }) : "";
+    $("#print-hint").hidden = !ask;
+    $("#reprint").classList.toggle("primary", ask);
+    $("#done").classList.toggle("primary", !ask);
     return;
   }
   const payable = allows(view, "pay");
@@ -345,7 +353,7 @@ function onReceiptStatus(status) {
   if (till.jobId && status.job_id !== till.jobId) return; // an older copy's news
   clearTimeout(printTimer);
   till.jobId = status.job_id;
-  till.print = status.ok ? "ok" : "failed";
+  till.print = status.ok ? "ok" : status.unknown ? "unknown" : "failed";
   till.printDetail = [status.state, status.detail].filter(Boolean).join(": ");
   renderTill();
 }

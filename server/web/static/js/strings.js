@@ -156,6 +156,8 @@ export const STRINGS = {
     print_pending: "Printing the receipt…",
     print_ok: "Receipt printed.",
     print_failed: "The receipt did not print: {detail}",
+    print_unknown: "Did the receipt print?",
+    print_unknown_hint: "The printer stopped before confirming it ({detail}). If not, press Reprint: a copy, the drawer stays shut.",
     print_none: "No receipt printer at this till.",
     print_slow: "The printer has not answered yet.",
     insufficient_payment: "Not enough: {paid} was tendered but {due} is due.",
