@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="print the schema's revision")
 
     demo = sub.add_parser("demo", help="load a demo catalog, staff and devices and print their tokens")
-    demo.add_argument("--tokens-file", type=Path, help="also write the tokens as JSON to this file")
+    demo.add_argument(
+        "--tokens-file", type=Path, help="write the tokens as JSON to this file (keeping those in it that still hold)"
+    )
 
     staff = sub.add_parser("staff", help="staff members")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)
@@ -97,6 +99,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _kept_tokens(path: Path) -> dict[str, str]:
+    """The tokens a previous `demo --tokens-file` wrote (name → token); none when unreadable."""
+    try:
+        rows = json.loads(path.read_text())
+        return {str(r["name"]): str(r["token"]) for r in rows}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
 def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     url = settings.database_url
     if args.command == "db":
@@ -114,7 +125,8 @@ def _dispatch(args: argparse.Namespace, settings: Any) -> int:
     db = Database(url, pool_size=2, max_overflow=0)
     try:
         if args.command == "demo":
-            tokens = admin.load_demo(db)
+            keep = _kept_tokens(args.tokens_file) if args.tokens_file else {}
+            tokens = admin.load_demo(db, keep)
             for row in tokens:
                 print(f"{row['kind']:7} {row['role']:9} {row['name']:14} {row['token']}")
             if args.tokens_file:

@@ -49,6 +49,7 @@ class Capability(StrEnum):
     VIEW_STAFF = "view_staff"  # full customer names and items
     VIEW_PUBLIC = "view_public"  # codes and first names only
     REPORT_HEALTH = "report_health"  # appliance heartbeats
+    OFFICE = "office"  # the back office and the day's figures (/office): admins only
 
 
 C = Capability

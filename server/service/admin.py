@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..db.engine import Database
 from ..db.models import DEVICE_ROLES, STAFF_ROLES, Device, Room, Service, Staff
 from ..domain.actors import StaffRole
 from ..domain.money import format_cents
-from .tokens import hash_pin, hash_token, new_token
+from .tokens import hash_pin, hash_token, new_token, parse_token, pin_matches, token_matches
 
 
 class AdminError(Exception):
@@ -170,12 +171,22 @@ def list_catalog(db: Database) -> list[dict[str, Any]]:
         ]
 
 
-def load_demo(db: Database) -> list[dict[str, Any]]:
-    """Create the demo catalog, staff and devices where missing, and issue fresh tokens for them.
+def load_demo(db: Database, keep: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Create the demo catalog, staff and devices where missing, and issue tokens for them.
 
-    Tokens are kept only as hashes, so running this again (every `make run`) re-issues them
-    and prints the new ones; the old demo tokens stop working.
+    Tokens are kept only as hashes, so a token can only be given again if the caller still has
+    it: ``keep`` (name → token, from the last run's tokens file) keeps each one whose hash is
+    still the stored one, so screens opened by an earlier `make run` stay signed in. Any other
+    is issued anew, and the old one stops working.
     """
+    keep = keep or {}
+
+    def token_for(kind: str, name: str, row_id: int, stored_hash: str) -> str:
+        kept = keep.get(name)
+        if kept is not None and parse_token(kept) == (kind, row_id) and token_matches(kept, stored_hash):
+            return kept
+        return new_token(kind, row_id)
+
     now = _now()
     tokens: list[dict[str, Any]] = []
     with db.write() as s:
@@ -207,8 +218,9 @@ def load_demo(db: Database) -> list[dict[str, Any]]:
                 staff = Staff(name=name, role=role, token_hash="-", active=True, created_at=now)
                 s.add(staff)
                 s.flush()
-            staff.pin_hash = hash_pin(pin)
-            token = new_token("staff", staff.id)
+            if staff.pin_hash is None or not pin_matches(pin, staff.pin_hash):
+                staff.pin_hash = hash_pin(pin)
+            token = token_for("staff", name, staff.id, staff.token_hash)
             staff.token_hash = hash_token(token)
             if role == StaffRole.THERAPIST.value:
                 staff.on_shift = True
@@ -222,7 +234,7 @@ def load_demo(db: Database) -> list[dict[str, Any]]:
                 s.add(device)
                 s.flush()
             device.room_id = rooms[room] if room else None
-            token = new_token("device", device.id)
+            token = token_for("device", name, device.id, device.token_hash)
             device.token_hash = hash_token(token)
             tokens.append({"kind": "device", "role": role, "name": name, "id": device.id, "token": token})
             if role == "cashier":
