@@ -77,6 +77,28 @@ def remaining_minutes(busy: Busy, averages: Mapping[int, float], now: datetime) 
     return max(0.0, expected - (now - busy.started_at).total_seconds() / 60)
 
 
+@dataclass
+class Loads:
+    """Minutes of work ahead of each therapist, from the customers they have now; claims made at
+    a room box with nobody signed in, each on its own (`unattributed`), in the order made."""
+
+    by_therapist: dict[int, float]
+    unattributed: list[float]
+
+    @classmethod
+    def of(cls, busy: Iterable[Busy], averages: Mapping[int, float], now: datetime) -> Loads:
+        loads = cls({}, [])
+        for b in busy:
+            loads.add(b.therapist_id, remaining_minutes(b, averages, now))
+        return loads
+
+    def add(self, therapist_id: int | None, minutes: float) -> None:
+        if therapist_id is None:
+            self.unattributed.append(minutes)
+        else:
+            self.by_therapist[therapist_id] = self.by_therapist.get(therapist_id, 0.0) + minutes
+
+
 def quotes(
     waiting: Sequence[Waiting],
     on_shift: Sequence[Therapist],
@@ -87,19 +109,24 @@ def quotes(
 ) -> list[Quote]:
     """Position and estimated wait (minutes, rounded up) of each waiting customer, in call order;
     the first `limit` only when given (the rest cost nothing)."""
-    free_in = {t.id: 0.0 for t in on_shift}
-    unattributed: list[float] = []
-    for b in busy:
-        left = remaining_minutes(b, averages, now)
-        if b.therapist_id in free_in:
-            free_in[b.therapist_id] += left
-        elif b.therapist_id is None:
-            unattributed.append(left)
+    return quotes_after(waiting, on_shift, Loads.of(busy, averages, now), averages, limit)
+
+
+def quotes_after(
+    waiting: Sequence[Waiting],
+    on_shift: Sequence[Therapist],
+    loads: Loads,
+    averages: Mapping[int, float],
+    limit: int | None = None,
+) -> list[Quote]:
+    """`quotes` from the therapists' loads worked out already: a caller that keeps them up to
+    date as customers come and go (`queue_view.QueueMirror`) pays nothing per busy customer."""
+    free_in = {t.id: loads.by_therapist.get(t.id, 0.0) for t in on_shift}
     skills: dict[int, frozenset[int] | None] = {t.id: t.skills for t in on_shift}
     # A room box's claim with nobody signed in is someone's: an on-shift therapist with nothing
     # else to do, else somebody not on the roster (who can do anything, as far as we know).
     idle = [i for i in free_in if free_in[i] == 0]
-    for n, left in enumerate(unattributed, start=1):
+    for n, left in enumerate(loads.unattributed, start=1):
         if idle:
             free_in[idle.pop(0)] += left
         else:
@@ -121,7 +148,10 @@ def quotes(
 
 
 def _whole_minutes(minutes: float) -> int:
-    """Rounded up: a customer told 3 minutes and called at 3:20 felt misled; at 2:40, pleased."""
+    """Rounded up: a customer told 3 minutes and called at 3:20 felt misled; at 2:40, pleased.
+    Sums kept up to date by adding and taking away carry float noise (30.000000001): not a
+    minute more."""
+    minutes = round(minutes, 6)
     whole = int(minutes)
     return whole if whole == minutes else whole + 1
 

@@ -20,7 +20,7 @@ from ..domain.estimates import Therapist, can_serve
 from ..domain.queue_view import Entry, QueueMirror, Roster
 from ..domain.status import TxnStatus
 from ..service.changes import Change
-from ..service.outbound import CASHIER_ROOM, MONITOR_ROOM, THERAPIST_ROOM, txn_room
+from ..service.outbound import CASHIER_ROOM, MONITOR_ROOM, THERAPIST_ROOM, TXN_ROOM_PREFIX, txn_room
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ class Emitter(Protocol):
 
     def has_members(self, room: str) -> bool | None:
         """True/False when this process can tell, None when it cannot (message queue)."""
+        ...
+
+    def rooms_with_members(self, prefix: str) -> frozenset[str] | None:
+        """The rooms named `prefix…` that somebody is in; None when this process cannot tell."""
         ...
 
 
@@ -243,10 +247,11 @@ class Broadcaster:
         return cached[1]
 
     def _push_positions(self) -> None:
-        """Customers further back moved up: tell the kiosks that show them."""
+        """Customers further back moved up: tell the kiosks that show them. Only as deep into
+        the queue as somebody watches (with 5,000 waiting, the first few dozen, not all)."""
         self._positions_dirty = False
         self._last_push = time.monotonic()
-        estimates = self._mirror.estimates(self._clock())
+        estimates = self._mirror.estimates(self._clock(), self._watched_depth())
         waiting = {e.id for e in estimates}
         for stale in [i for i in self._sent_positions if i not in waiting]:
             del self._sent_positions[stale]
@@ -271,6 +276,16 @@ class Broadcaster:
                 },
                 to=room,
             )
+
+    def _watched_depth(self) -> int:
+        """The furthest place in the queue of a customer whose room has a member; the push limit
+        when members are not known here (other processes' clients, through a message queue)."""
+        watched = self._emitter.rooms_with_members(TXN_ROOM_PREFIX)
+        if watched is None:
+            return self._position_push_limit
+        ids = (room[len(TXN_ROOM_PREFIX) :] for room in watched)
+        places = (self._mirror.position_of(int(i)) for i in ids if i.isdigit())
+        return max((p for p in places if p is not None), default=0)
 
     def _resync(self) -> None:
         snapshot = self._load_snapshot()

@@ -89,6 +89,14 @@ class LoopOutbound:
         rooms = self._sio.manager.rooms.get(NAMESPACE, {})
         return bool(rooms.get(room))
 
+    def rooms_with_members(self, prefix: str) -> frozenset[str] | None:
+        """The rooms named `prefix…` with a member here; None under a message queue."""
+        if not self._local_rooms:
+            return None
+        # A copy taken in one C call under the GIL: the loop may change the dict meanwhile.
+        rooms = list(self._sio.manager.rooms.get(NAMESPACE, {}).items())
+        return frozenset(name for name, members in rooms if members and str(name).startswith(prefix))
+
     @contextmanager
     def collecting(self) -> Iterator[list[Action]]:
         """On a command thread: what the command sends while it runs is kept in the list, for the

@@ -13,9 +13,12 @@ CASHIER_ROOM = "cashier_queue"
 MONITOR_ROOM = "monitor"
 
 
+TXN_ROOM_PREFIX = "txn_"
+
+
 def txn_room(transaction_id: int) -> str:
     """The kiosk that made a transaction (and staff asking after it) hear of its changes here."""
-    return f"txn_{transaction_id}"
+    return f"{TXN_ROOM_PREFIX}{transaction_id}"
 
 
 def device_room(device_id: int) -> str:

@@ -27,6 +27,9 @@ class Recorder:
     def has_members(self, room: str) -> bool | None:
         return None if self.members is None else room in self.members
 
+    def rooms_with_members(self, prefix: str) -> frozenset[str] | None:
+        return None if self.members is None else frozenset(r for r in self.members if r.startswith(prefix))
+
     def versions(self, event: str) -> list[int]:
         with self.lock:
             return [d["version"] for e, d, _ in self.sent if e == event]
@@ -135,6 +138,37 @@ def test_customer_updates_reach_their_room_and_positions_move_up() -> None:
         assert positions("txn_3")[0] == 3
         assert positions("txn_2")[-1] == 1
         assert positions("txn_1")[-1] is None  # claimed: no longer waiting
+    finally:
+        stop(b)
+
+
+def test_position_pushes_go_only_as_deep_as_somebody_watches() -> None:
+    """Issue 14: with thousands waiting, the push every half second worked out every place in
+    the queue. Now it goes as deep as the furthest watched customer (here the 3rd of 3,000)."""
+    waiting = [view(t) | {"queue_since": f"2026-11-29T10:{t // 60:02d}:{t % 60:02d}.000Z"} for t in range(1, 3001)]
+    rec = Recorder(members={"txn_3"})
+    b = make(rec, [snapshot(3000, waiting)], reorder_wait_s=0.1)
+    depths: list[int | None] = []
+    try:
+        wait_until(lambda: b.resyncs == 1)
+        estimates = b._mirror.estimates
+
+        def spy(now: Any, limit: int | None = None) -> Any:
+            depths.append(limit)
+            return estimates(now, limit)
+
+        b._mirror.estimates = spy  # type: ignore[method-assign]
+        b.post(change(3001, 1, "therapist_confirmed"))  # 1 is claimed: everyone moves up
+
+        def pushed() -> list[int | None]:
+            with rec.lock:
+                return [d["position"] for e, d, to in rec.sent if e == "customer_txn_update" and to == "txn_3"]
+
+        wait_until(lambda: pushed()[-1:] == [2])
+        assert {to for e, _, to in rec.sent if e == "customer_txn_update"} <= {"txn_1", "txn_3"}
+        # The broadcast's own estimates (the lobby's first 50) and pushes two deep: never all 3,000.
+        assert depths and all(d is not None and d <= 50 for d in depths), depths
+        assert 2 in depths
     finally:
         stop(b)
 

@@ -126,3 +126,70 @@ def test_skills_send_each_customer_to_a_therapist_who_can_serve_them() -> None:
     # Nobody on shift does service 9: no estimate, and no therapist's time taken.
     mirror.apply(Entry(14, S.PENDING_THERAPIST, at(-5), 30, services=((9, 1),)))
     assert mirror.estimates(NOW)[-1].estimated_wait_min is None
+
+
+def test_kept_loads_quote_what_a_full_replay_quotes_through_any_changes() -> None:
+    """The mirror keeps each therapist's claimed minutes as a running sum (issue 14: a broadcast
+    used to walk every claimed customer). Through a seeded day of claims, starts, finishes,
+    priority, unattributed claims and new averages, it quotes exactly what `quotes` replaying
+    every busy customer from scratch quotes."""
+    import random
+
+    from server.domain.estimates import Busy, Waiting, quotes
+
+    rng = random.Random(14)
+    mirror = QueueMirror()
+    roster = Roster((Therapist(1, None), Therapist(2, frozenset({1, 2})), Therapist(3, None)), {1: 30.0, 2: 12.5})
+    mirror.reset([], roster)
+    live: dict[int, Entry] = {}
+    for step in range(600):
+        now = NOW + timedelta(minutes=step / 3)
+        roll = rng.random()
+        waiting = [e for e in live.values() if e.status is S.PENDING_THERAPIST]
+        busy = [e for e in live.values() if e.status in (S.THERAPIST_CONFIRMED, S.IN_SERVICE)]
+        if roll < 0.35 or not live:
+            tid = step + 1
+            services = tuple((rng.choice((1, 2, 3)), rng.choice((1, 2))) for _ in range(rng.choice((1, 2))))
+            entry = Entry(tid, S.PENDING_THERAPIST, at(step), 40, None, rng.random() < 0.1, services)
+        elif roll < 0.6 and waiting:
+            w = rng.choice(waiting)
+            entry = Entry(
+                w.id,
+                S.THERAPIST_CONFIRMED,
+                w.queue_since,
+                40,
+                None,
+                w.priority,
+                w.services,
+                rng.choice((1, 2, 3, None)),
+            )
+        elif roll < 0.75 and busy:
+            b = rng.choice(busy)
+            entry = Entry(b.id, S.IN_SERVICE, b.queue_since, 40, now, b.priority, b.services, b.therapist_id)
+        elif roll < 0.95 and busy:
+            b = rng.choice(busy)
+            entry = Entry(b.id, S.AWAITING_PAYMENT, b.queue_since, 40, None, b.priority, b.services, b.therapist_id)
+        else:
+            roster = Roster(roster.on_shift, {1: rng.uniform(20, 50), 2: rng.uniform(5, 20), 3: rng.uniform(10, 90)})
+            mirror.roster = roster
+            continue
+        mirror.apply(entry)
+        live.pop(entry.id, None)  # a change moves a customer to the end, as the server's order of changes
+        live[entry.id] = entry
+        if entry.status is S.AWAITING_PAYMENT:
+            del live[entry.id]
+        expected = quotes(
+            [
+                Waiting(e.id, e.priority, f"{e.queue_since}#{e.id:010d}", e.services, e.total_minutes)
+                for e in mirror.waiting()
+            ],
+            roster.on_shift,
+            [
+                Busy(e.therapist_id, e.services, e.service_started_at, e.total_minutes)
+                for e in live.values()
+                if e.status in (S.THERAPIST_CONFIRMED, S.IN_SERVICE)
+            ],
+            roster.averages,
+            now,
+        )
+        assert mirror.estimates(now) == expected, step
