@@ -44,7 +44,8 @@ RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 30.0
 MIN_HEARTBEAT_GAP_S = 1.0  # a device changing state sends a heartbeat at once, but not more often
 OUTBOX_BACKLOG_S = 60.0  # a command older than this makes the heartbeat's "outbox" entry say "backlog"
-SERVER_EVENTS = ("print_receipt",)
+PRINT_EVENTS = ("print_receipt", "print_document")  # one pipeline: store, print once, report
+SERVER_EVENTS = PRINT_EVENTS
 
 
 class NetWorker:
@@ -173,11 +174,11 @@ class NetWorker:
             self._heartbeat_soon()
         elif isinstance(message, Touched):
             self._touched = True
-        elif isinstance(message, ServerEvent) and message.event == "print_receipt":
+        elif isinstance(message, ServerEvent) and message.event in PRINT_EVENTS:
             if receipts is not None:
                 receipts.receive(message.data)
             else:
-                logger.warning("print_receipt ignored: this appliance has no receipt printer")
+                logger.warning("%s ignored: this appliance has no receipt printer", message.event)
         # OutboxChanged, PrintResultsRecorded: waking up was all they were for
 
     def _heartbeat_soon(self) -> None:

@@ -1,6 +1,6 @@
-"""The receipt printer's thread (``printer.worker``): print the stored jobs, record each part in the
-store before the driver sends it, record each result, tell the network thread there is something to
-report.
+"""The receipt printer's thread (``printer.worker``): print the stored jobs (receipts, and the till's
+slips and reports), record each part in the store before the driver sends it, record each result,
+tell the network thread there is something to report.
 
 The jobs come from the store, not from memory: after a restart of the thread or the daemon every
 job whose receipt was not sent is submitted again (without its drawer pulse if that went out), a
@@ -29,7 +29,7 @@ from .clock import TillClock
 from .config import CashierSettings, DeviceSpec
 from .messages import HealthChanged, JobsArrived, NetMessage, PrintResultsRecorded
 from .printstore import PrintJobs
-from .protocol import receipt_job
+from .protocol import print_job
 from .supervisor import Pulse
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class PrinterWorker:
             if job_id in self._submitted:
                 continue
             try:
-                job = receipt_job(payload, drawer=self._cashier.drawer and not drawer_sent, now=self._clock.now())
+                job = print_job(payload, drawer=self._cashier.drawer and not drawer_sent, now=self._clock.now())
                 printer.submit(job)
             except ValueError as exc:
                 logger.warning("%s: job %s cannot be printed: %s", self.device, job_id, exc)

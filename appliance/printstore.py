@@ -1,4 +1,5 @@
-"""Receipts sent by the server, kept durably until finished and reported.
+"""Receipts (and the till's slips and reports) sent by the server, kept durably until finished and
+reported.
 
 The network thread ``receive``s a job (before the printer hears of it) and reports results; the
 printer thread prints the ``unprinted`` jobs, records each part with ``sending`` before the driver
@@ -32,10 +33,15 @@ SENT_NOT_CONFIRMED = "the receipt was sent; whether it printed is unknown"
 REJECTED = "rejected"  # a result's outcome for a job that cannot be printed at all
 
 
+# The table's transaction_id is NOT NULL (made before documents): a job for no visit (an X report,
+# cash in or out) is kept with 0, which no transaction has (ids start at 1), and reported as None.
+NO_TRANSACTION = 0
+
+
 @dataclass(frozen=True)
 class Report:
     job_id: str
-    transaction_id: int
+    transaction_id: int | None
     result: dict[str, Any]  # {"ok", "state", "detail", "outcome"}: the receipt_status to send
     result_seq: int
 
@@ -56,7 +62,7 @@ class PrintJobs:
     def close(self) -> None:
         self._conn.close()
 
-    def receive(self, job_id: str, transaction_id: int, payload: dict[str, Any], rejected: str | None) -> str:
+    def receive(self, job_id: str, transaction_id: int | None, payload: dict[str, Any], rejected: str | None) -> str:
         """Keep a job the server sent; returns its state here.
 
         A job already known is not queued again. If it was finished here, the server evidently
@@ -74,7 +80,7 @@ class PrintJobs:
                 c.execute(
                     "INSERT INTO print_jobs (job_id, transaction_id, payload, state, result, received_at)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (job_id, transaction_id, text, state, result, now),
+                    (job_id, transaction_id or NO_TRANSACTION, text, state, result, now),
                 )
                 return state
             state = str(row[0])
@@ -165,7 +171,7 @@ class PrintJobs:
             "SELECT job_id, transaction_id, result, result_seq FROM print_jobs WHERE result IS NOT NULL"
             " ORDER BY received_at, job_id"
         ).fetchall()
-        return [Report(job_id, txn, json.loads(result), seq) for job_id, txn, result, seq in rows]
+        return [Report(job_id, txn or None, json.loads(result), seq) for job_id, txn, result, seq in rows]
 
     def reported(self, report: Report) -> None:
         """The server has the result; a newer result recorded meanwhile stays to be reported."""

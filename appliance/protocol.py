@@ -1,5 +1,6 @@
 """The server's side of the wire, as pure functions: what an acknowledgement means for the outbox,
-a ``print_receipt`` payload → a print job (money as exact integer cents), the heartbeat payload.
+a ``print_receipt`` or ``print_document`` payload → a print job (money as exact integer cents), the
+heartbeat payload.
 
 Error codes, their retry class and the limits are the wire contract's (``common/wire.py``), which
 the server answers by: nothing here is a copy that could drift from it.
@@ -18,7 +19,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.wire import Limits, Retry, retry_class
-from devices.print_jobs import Receipt, ReceiptJob, ReceiptLine
+from devices.print_jobs import (
+    Document,
+    DocumentJob,
+    DocumentLine,
+    Receipt,
+    ReceiptJob,
+    ReceiptLine,
+    TaxLine,
+    Tender,
+)
 
 JOB_ID = re.compile(Limits.JOB_ID)
 
@@ -70,11 +80,21 @@ def cents(value: object, field: str) -> int:
     return int(scaled)
 
 
-def _text(body: Mapping[str, Any], field: str, *, allow_empty: bool = False) -> str:
+def _text(body: Mapping[str, Any], field: str, *, allow_empty: bool = False, what: str = "receipt") -> str:
     value = body.get(field, "" if allow_empty else None)
     if not isinstance(value, str):
-        raise ValueError(f"receipt.{field} = {value!r}: must be a string")
+        raise ValueError(f"{what}.{field} = {value!r}: must be a string")
     return value
+
+
+def rate_bp(value: object, field: str) -> int:
+    """A tax rate in percent ("19.00") as basis points, exactly."""
+    if not isinstance(value, str):
+        raise ValueError(f'receipt.{field} = {value!r}: must be a rate in percent like "19.00"')
+    bp = cents(value, field)  # the same exactness: two decimals, not negative
+    if bp > 100_00:
+        raise ValueError(f"receipt.{field} = {value!r}: more than 100 %")
+    return bp
 
 
 def spa_zone(value: object) -> tzinfo | None:
@@ -88,15 +108,15 @@ def spa_zone(value: object) -> tzinfo | None:
         return None
 
 
-def _paid_at(value: object, zone: tzinfo | None) -> datetime:
-    """The server's payment time in the spa's zone. The server sends UTC (``…Z``); a time without a
-    zone is taken as UTC too, never as the Pi's local time."""
+def _paid_at(value: object, zone: tzinfo | None, field: str = "receipt.paid_at") -> datetime:
+    """The server's time in the spa's zone. The server sends UTC (``…Z``); a time without a zone
+    is taken as UTC too, never as the Pi's local time."""
     if not isinstance(value, str):
-        raise ValueError(f"receipt.paid_at = {value!r}: must be an ISO time")
+        raise ValueError(f"{field} = {value!r}: must be an ISO time")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"receipt.paid_at = {value!r}: not an ISO time") from None
+        raise ValueError(f"{field} = {value!r}: not an ISO time") from None
     return in_zone(moment if moment.tzinfo else moment.replace(tzinfo=UTC), zone)
 
 
@@ -104,49 +124,120 @@ def in_zone(moment: datetime, zone: tzinfo | None) -> datetime:
     return moment.astimezone(zone) if zone is not None else moment.astimezone()
 
 
+def _list(value: object, field: str, *, what: str = "receipt", non_empty: bool = False) -> list[Mapping[str, Any]]:
+    """A list of objects, or [] for a field the server did not send (one from before issue 12)."""
+    if value is None and not non_empty:
+        return []
+    if not isinstance(value, list) or (non_empty and not value):
+        raise ValueError(f"{what}.{field}: must be a {'non-empty ' if non_empty else ''}list")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{what}.{field}[{i}]: must be an object")
+    return value
+
+
+def _optional_text(body: Mapping[str, Any], field: str, what: str = "receipt") -> str:
+    """A text the server may leave out or send as null: "" then."""
+    return _text(body, field, what=what) if body.get(field) is not None else ""
+
+
+def _optional_cents(body: Mapping[str, Any], field: str, prefix: str = "") -> int:
+    """An amount the server added later: 0 when absent."""
+    return cents(body[field], prefix + field) if body.get(field) is not None else 0
+
+
 def _items(value: object) -> tuple[ReceiptLine, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("receipt.items: must be a non-empty list")
     lines = []
-    for i, item in enumerate(value):
-        if not isinstance(item, Mapping):
-            raise ValueError(f"receipt.items[{i}]: must be an object")
+    for item in _list(value, "items", non_empty=True):
         quantity: Any = item.get("quantity")  # ReceiptLine checks it
-        lines.append(ReceiptLine(_text(item, "name"), quantity, cents(item.get("unit_price"), "unit_price")))
+        rate = item.get("tax_rate")
+        lines.append(
+            ReceiptLine(
+                _text(item, "name"),
+                quantity,
+                cents(item.get("unit_price"), "items.unit_price"),
+                discount_cents=_optional_cents(item, "discount", "items."),
+                discount_reason=_optional_text(item, "discount_reason", "receipt.items"),
+                tax_rate_bp=rate_bp(rate, "items.tax_rate") if rate is not None else None,
+            )
+        )
     return tuple(lines)
+
+
+def _taxes(value: object) -> tuple[TaxLine, ...]:
+    return tuple(
+        TaxLine(
+            rate_bp(t.get("rate"), "taxes.rate"),
+            cents(t.get("net"), "taxes.net"),
+            cents(t.get("tax"), "taxes.tax"),
+            cents(t.get("gross"), "taxes.gross"),
+        )
+        for t in _list(value, "taxes")
+    )
+
+
+def _tenders(value: object) -> tuple[Tender, ...]:
+    return tuple(
+        Tender(t.get("method"), cents(t.get("amount"), "tenders.amount"))  # type: ignore[arg-type]  # Tender checks it
+        for t in _list(value, "tenders")
+    )
+
+
+def _flag(body: Mapping[str, Any], field: str, default: bool, what: str = "receipt") -> bool:
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{what}.{field} = {value!r}: must be true or false")
+    return value
 
 
 @dataclass(frozen=True)
 class PrintRequest:
+    event: str  # "print_receipt" or "print_document"
     job_id: str
-    transaction_id: int
+    transaction_id: int | None  # None: a report or a cash movement, printed for no visit
+
+
+def event_of(payload: object) -> str:
+    """The event a job came as (the server's ``printing.event_of``): a document job is the one
+    that carries a ``document``. Jobs fetched with ``print_jobs_pending`` come without their event."""
+    return "print_document" if isinstance(payload, Mapping) and "document" in payload else "print_receipt"
 
 
 def print_request(payload: object) -> PrintRequest:
-    """The ids of a ``print_receipt``, checked before anything else so that a result can be reported."""
+    """The ids of a ``print_receipt`` or ``print_document``, checked before anything else so that a
+    result can be reported. A receipt is always for a visit; a document may be for none."""
+    event = event_of(payload)
     if not isinstance(payload, Mapping):
-        raise ValueError("print_receipt: payload must be an object")
+        raise ValueError(f"{event}: payload must be an object")
     job_id, txn = payload.get("job_id"), payload.get("transaction_id")
     if not isinstance(job_id, str) or not JOB_ID.match(job_id):
-        raise ValueError(f"print_receipt.job_id = {job_id!r}: must be 1-64 letters, digits, '_', '.', ':' or '-'")
+        raise ValueError(f"{event}.job_id = {job_id!r}: must be 1-64 letters, digits, '_', '.', ':' or '-'")
+    if txn is None and event == "print_document":
+        return PrintRequest(event, job_id, None)
     if isinstance(txn, bool) or not isinstance(txn, int) or txn < 1:
-        raise ValueError(f"print_receipt.transaction_id = {txn!r}: must be a positive integer")
-    return PrintRequest(job_id, txn)
+        raise ValueError(f"{event}.transaction_id = {txn!r}: must be a positive integer")
+    return PrintRequest(event, job_id, txn)
+
+
+def _open_drawer(payload: Mapping[str, Any], event: str) -> bool:
+    return _flag(payload, "open_drawer", False, what=event)
 
 
 def receipt_job(payload: Mapping[str, Any], *, drawer: bool, now: datetime | None = None) -> ReceiptJob:
     """The print job for a ``print_receipt`` payload. Raises ``ValueError`` naming the bad field
-    (a receipt whose totals do not add up among them). ``drawer``: open this till's cash drawer if
-    the payload asks (a cash payment). ``now``: the till's clock for a copy's "Printed" line, None
-    while the clock is not synchronised."""
+    (a receipt whose figures do not add up among them: see ``devices.print_jobs.Receipt``).
+    ``drawer``: open this till's cash drawer if the payload asks (a cash payment). ``now``: the
+    till's clock for a copy's "Printed" line, None while the clock is not synchronised.
+
+    Fields the server added later (issue 12: the number, discounts, taxes, the tip, tenders) are
+    optional here, so a receipt from an older server still prints."""
     request = print_request(payload)
     body = payload.get("receipt")
     if not isinstance(body, Mapping):
         raise ValueError("print_receipt.receipt: must be an object")
-    open_drawer = payload.get("open_drawer", False)
-    if not isinstance(open_drawer, bool):
-        raise ValueError(f"print_receipt.open_drawer = {open_drawer!r}: must be true or false")
+    open_drawer = _open_drawer(payload, "print_receipt")
     zone = spa_zone(body.get("timezone"))
+    number = body.get("receipt_number")
     receipt = Receipt(
         spa_name=_text(body, "spa_name"),
         spa_address=_text(body, "spa_address", allow_empty=True),
@@ -161,13 +252,72 @@ def receipt_job(payload: Mapping[str, Any], *, drawer: bool, now: datetime | Non
         currency=_text(body, "currency"),
         copy=body.get("copy", False) is True,
         printed_at=in_zone(now, zone) if now is not None else None,
+        receipt_number=_text(body, "receipt_number") if number is not None else None,
+        order_discount_cents=_optional_cents(body, "order_discount"),
+        order_discount_reason=_optional_text(body, "order_discount_reason"),
+        taxes=_taxes(body.get("taxes")),
+        prices_include_tax=_flag(body, "prices_include_tax", True),
+        tip_cents=_optional_cents(body, "tip"),
+        tenders=_tenders(body.get("tenders")),
     )
     return ReceiptJob(request.job_id, receipt, open_drawer=open_drawer and drawer)
 
 
-def receipt_status_payload(job_id: str, transaction_id: int, result: Mapping[str, Any]) -> dict[str, Any]:
-    """A print result as the server's ``receipt_status`` takes it. ``unknown``: the receipt was sent
-    and the printer failed before confirming it; it is not printed again unless someone asks."""
+# A time as the server writes one (server/service/views.py `iso`): UTC to the millisecond with a Z.
+SERVER_INSTANT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$")
+
+
+def _line_value(value: str, zone: tzinfo | None) -> str | datetime:
+    """A document line's value: a time the server sent in UTC (a report's "Opened") becomes the
+    spa's local time, as every other time on the paper; anything else prints as it came."""
+    if SERVER_INSTANT.match(value):
+        return _paid_at(value, zone, "document.lines.value")
+    return value
+
+
+def document_job(payload: Mapping[str, Any], *, drawer: bool) -> DocumentJob:
+    """The print job for a ``print_document`` payload (a void or refund slip, a till's opening,
+    cash in or out, an X or Z report). ``drawer`` as for ``receipt_job``: the server asks for the
+    drawer only where cash moves (a cash refund, cash in or out, the opening float)."""
+    request = print_request(payload)
+    body = payload.get("document")
+    if not isinstance(body, Mapping):
+        raise ValueError("print_document.document: must be an object")
+    open_drawer = _open_drawer(payload, "print_document")
+    what = "document"
+    number = body.get("number")
+    zone = spa_zone(body.get("timezone"))
+    lines = tuple(
+        DocumentLine(
+            _text(line, "label", allow_empty=True, what="document.lines"),
+            _line_value(_text(line, "value", allow_empty=True, what="document.lines"), zone),
+        )
+        for line in _list(body.get("lines"), "lines", what=what)
+    )
+    document = Document(
+        kind=_text(body, "kind", what=what),
+        title=_text(body, "title", what=what),
+        spa_name=_text(body, "spa_name", what=what),
+        spa_address=_text(body, "spa_address", allow_empty=True, what=what),
+        at=_paid_at(body.get("at"), zone, "document.at"),
+        till=_text(body, "till", what=what),
+        lines=lines,
+        number=_text(body, "number", what=what) if number is not None else None,
+    )
+    return DocumentJob(request.job_id, document, open_drawer=open_drawer and drawer)
+
+
+def print_job(payload: Mapping[str, Any], *, drawer: bool, now: datetime | None = None) -> ReceiptJob | DocumentJob:
+    """A ``print_receipt`` or ``print_document`` payload → its job (``receipt_job``, ``document_job``)."""
+    if event_of(payload) == "print_document":
+        return document_job(payload, drawer=drawer)
+    return receipt_job(payload, drawer=drawer, now=now)
+
+
+def receipt_status_payload(job_id: str, transaction_id: int | None, result: Mapping[str, Any]) -> dict[str, Any]:
+    """A print result as the server's ``receipt_status`` takes it, for a receipt or a document
+    (``transaction_id`` None for a report). ``unknown``: the paper was sent and the printer failed
+    before confirming it; it is not printed again unless someone asks."""
     data: dict[str, Any] = {
         "transaction_id": transaction_id,
         "job_id": job_id,

@@ -1,7 +1,8 @@
-"""The till's receipts as the network thread handles them: a ``print_receipt`` from the server is
-checked and kept in the store before the printer thread hears of it; results the printer thread
-recorded are reported with ``receipt_status`` until the server has them; ``print_jobs_pending``
-catches any job whose ``print_receipt`` went missing."""
+"""The till's receipts as the network thread handles them: a ``print_receipt`` (or a
+``print_document``: a slip or report, handled the same way) from the server is checked and kept in
+the store before the printer thread hears of it; results the printer thread recorded are reported
+with ``receipt_status`` until the server has them; ``print_jobs_pending`` catches any job whose
+event went missing."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .errors import AckTimeout, LinkDown
 from .link import ServerLink
 from .messages import JobsArrived
 from .printstore import PrintJobs, Report
-from .protocol import AckKind, classify_ack, print_request, receipt_job, receipt_status_payload
+from .protocol import AckKind, classify_ack, event_of, print_job, print_request, receipt_status_payload
 
 logger = logging.getLogger(__name__)
 
@@ -39,21 +40,22 @@ class Receipts:
         self._jobs.close()
 
     def receive(self, data: Any) -> None:
+        """A ``print_receipt`` or ``print_document`` (or a job of ``print_jobs_pending``)."""
         try:
             request = print_request(data)
         except ValueError as exc:
-            logger.warning("print_receipt ignored: %s", exc)
+            logger.warning("%s ignored: %s", event_of(data), exc)
             return
         rejected = None
         if self._printer_inbox is None:
             rejected = "this till has no receipt printer"
         else:
             try:
-                receipt_job(data, drawer=self._drawer)
+                print_job(data, drawer=self._drawer)
             except ValueError as exc:
                 rejected = str(exc)
         if rejected:
-            logger.warning("print_receipt %s cannot be printed: %s", request.job_id, rejected)
+            logger.warning("%s %s cannot be printed: %s", request.event, request.job_id, rejected)
         state = self._jobs.receive(request.job_id, request.transaction_id, data, rejected)
         logger.info("print job %s: %s", request.job_id, state, extra={"transaction_id": request.transaction_id})
         if state == "queued" and self._printer_inbox is not None:

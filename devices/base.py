@@ -14,6 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 # The states go on the wire in heartbeats: defined once, with the rest of the wire contract.
 from common.wire import DeviceState
 from devices.print_jobs import (
+    Document,
+    DocumentJob,
+    DocumentLine,
     DrawerJob,
     JobPart,
     JobResult,
@@ -24,6 +27,8 @@ from devices.print_jobs import (
     ReceiptJob,
     ReceiptLine,
     SendJournal,
+    TaxLine,
+    Tender,
 )
 
 __all__ = [
@@ -33,6 +38,9 @@ __all__ = [
     "DeviceMisconfigured",
     "DeviceState",
     "DeviceUnavailable",
+    "Document",
+    "DocumentJob",
+    "DocumentLine",
     "DrawerJob",
     "InputDevice",
     "InputEvent",
@@ -47,6 +55,8 @@ __all__ = [
     "ReceiptPrinterDevice",
     "ScanEvent",
     "SendJournal",
+    "TaxLine",
+    "Tender",
     "TouchActivity",
 ]
 

@@ -19,6 +19,11 @@ from typing import Literal, Protocol
 from common.wire import DeviceState, PaymentMethod
 
 PAYMENT_METHODS = tuple(m.value for m in PaymentMethod)
+PAID_WITH = (*PAYMENT_METHODS, "split")  # split: cash and card in one payment
+# The kinds the server prints (contract.DOCUMENT); a kind added later still prints: its title says
+# what it is, and the lines are already worded and formatted by the server.
+DOCUMENT_KINDS = ("void", "refund", "till_open", "cash_in", "cash_out", "x_report", "z_report")
+MAX_NUMBER = 40  # a receipt number, "T02-2026-000123" today
 
 
 def _require_cents(field: str, value: object) -> None:
@@ -28,11 +33,25 @@ def _require_cents(field: str, value: object) -> None:
         raise ValueError(f"receipt.{field} = {value!r}: must not be negative")
 
 
-def _require_text(field: str, value: object, *, allow_empty: bool = False) -> None:
+def _require_text(field: str, value: object, *, allow_empty: bool = False, what: str = "receipt") -> None:
     if not isinstance(value, str):
-        raise ValueError(f"receipt.{field} = {value!r}: must be a string")
+        raise ValueError(f"{what}.{field} = {value!r}: must be a string")
     if not allow_empty and not value.strip():
-        raise ValueError(f"receipt.{field} = {value!r}: must not be empty")
+        raise ValueError(f"{what}.{field} = {value!r}: must not be empty")
+
+
+def _require_token(field: str, value: object, what: str = "receipt") -> None:
+    """A code or number printed as it is (and in a QR code): printable ASCII, no spaces."""
+    _require_text(field, value, what=what)
+    assert isinstance(value, str)
+    if len(value) > MAX_NUMBER or not all(" " < ch < "\x7f" for ch in value):
+        raise ValueError(f"{what}.{field} = {value!r}: must be printable ASCII without spaces, at most {MAX_NUMBER}")
+
+
+def _require_rate(field: str, value: object) -> None:
+    """A tax rate in basis points (1900 = 19.00 %)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_00:
+        raise ValueError(f"receipt.{field} = {value!r}: must be basis points from 0 to 10000")
 
 
 @dataclass(frozen=True)
@@ -40,16 +59,64 @@ class ReceiptLine:
     name: str
     quantity: int
     unit_price_cents: int
+    discount_cents: int = 0  # off this line's quantity × unit price
+    discount_reason: str = ""
+    tax_rate_bp: int | None = None  # None: the server sent none (before issue 12)
 
     def __post_init__(self) -> None:
         _require_text("items.name", self.name)
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity < 1:
             raise ValueError(f"receipt.items.quantity = {self.quantity!r}: must be a whole number >= 1")
         _require_cents("items.unit_price_cents", self.unit_price_cents)
+        _require_cents("items.discount_cents", self.discount_cents)
+        if self.discount_cents > self.gross_cents:
+            raise ValueError(
+                f"receipt.items.discount_cents = {self.discount_cents}: more than the line's {self.gross_cents}"
+            )
+        _require_text("items.discount_reason", self.discount_reason, allow_empty=True)
+        if self.tax_rate_bp is not None:
+            _require_rate("items.tax_rate_bp", self.tax_rate_bp)
+
+    @property
+    def gross_cents(self) -> int:
+        """Quantity × unit price, before the line's discount."""
+        return self.quantity * self.unit_price_cents
 
     @property
     def total_cents(self) -> int:
-        return self.quantity * self.unit_price_cents
+        """What the line comes to after its own discount (the order's discount is apart)."""
+        return self.gross_cents - self.discount_cents
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    """Net, tax and gross for one rate; the gross of all rates is the receipt's total."""
+
+    rate_bp: int
+    net_cents: int
+    tax_cents: int
+    gross_cents: int
+
+    def __post_init__(self) -> None:
+        _require_rate("taxes.rate_bp", self.rate_bp)
+        for field in ("net_cents", "tax_cents", "gross_cents"):
+            _require_cents(f"taxes.{field}", getattr(self, field))
+        if self.net_cents + self.tax_cents != self.gross_cents:
+            raise ValueError(
+                f"receipt.taxes.gross_cents = {self.gross_cents}: must be net + tax = "
+                f"{self.net_cents + self.tax_cents} (rate {self.rate_bp} bp)"
+            )
+
+
+@dataclass(frozen=True)
+class Tender:
+    method: Literal["cash", "card"]
+    amount_cents: int
+
+    def __post_init__(self) -> None:
+        if self.method not in PAYMENT_METHODS:
+            raise ValueError(f"receipt.tenders.method = {self.method!r}: must be one of {', '.join(PAYMENT_METHODS)}")
+        _require_cents("tenders.amount_cents", self.amount_cents)
 
 
 @dataclass(frozen=True)
@@ -60,22 +127,27 @@ class Receipt:
     created_at: datetime
     cashier: str
     items: tuple[ReceiptLine, ...]
-    total_cents: int
-    paid_cents: int
-    change_cents: int
-    method: Literal["cash", "card"]
+    total_cents: int  # what the bill comes to, tax included, every discount taken off; no tip
+    paid_cents: int  # everything tendered: cash and card
+    change_cents: int  # given back, from the cash only
+    method: Literal["cash", "card", "split"]
     currency: str = "€"  # a formatting setting: "€", "$", "CHF", ...
     copy: bool = False  # a reprint: marked as a copy on the paper
     # A copy says when it was printed, by the till's clock; None: that clock is not synchronised
     # yet (a Pi has no real-time clock), and the copy says so instead of a time.
     printed_at: datetime | None = None
+    receipt_number: str | None = None  # gap-free per till and year; None: not paid at a till
+    order_discount_cents: int = 0  # off what the lines come to after their own discounts
+    order_discount_reason: str = ""
+    taxes: tuple[TaxLine, ...] = ()  # per rate; empty: the server sent none
+    prices_include_tax: bool = True
+    tip_cents: int = 0  # for the therapist, paid with the bill, not part of the total
+    tenders: tuple[Tender, ...] = ()  # empty: all of ``paid_cents`` in ``method``
 
     def __post_init__(self) -> None:
         _require_text("spa_name", self.spa_name)
         _require_text("spa_address", self.spa_address, allow_empty=True)
-        _require_text("code", self.code)
-        if not all(" " < ch < "\x7f" for ch in self.code):
-            raise ValueError(f"receipt.code = {self.code!r}: must be printable ASCII without spaces")
+        _require_token("code", self.code)
         if not isinstance(self.created_at, datetime):
             raise ValueError(f"receipt.created_at = {self.created_at!r}: must be a datetime")
         _require_text("cashier", self.cashier)
@@ -84,25 +156,134 @@ class Receipt:
         for item in self.items:
             if not isinstance(item, ReceiptLine):
                 raise ValueError(f"receipt.items: {item!r} is not a ReceiptLine")
-        for field in ("total_cents", "paid_cents", "change_cents"):
+        for field in ("total_cents", "paid_cents", "change_cents", "order_discount_cents", "tip_cents"):
             _require_cents(field, getattr(self, field))
-        if self.method not in PAYMENT_METHODS:
-            raise ValueError(f"receipt.method = {self.method!r}: must be one of {', '.join(PAYMENT_METHODS)}")
+        if self.method not in PAID_WITH:
+            raise ValueError(f"receipt.method = {self.method!r}: must be one of {', '.join(PAID_WITH)}")
         _require_text("currency", self.currency)
         if not isinstance(self.copy, bool):
             raise ValueError(f"receipt.copy = {self.copy!r}: must be True or False")
         if self.printed_at is not None and not isinstance(self.printed_at, datetime):
             raise ValueError(f"receipt.printed_at = {self.printed_at!r}: must be a datetime or None")
-        items_total = sum(item.total_cents for item in self.items)
-        if items_total != self.total_cents:
-            raise ValueError(f"receipt.total_cents = {self.total_cents}: the items add up to {items_total}")
-        if self.paid_cents < self.total_cents:
-            raise ValueError(f"receipt.paid_cents = {self.paid_cents}: less than the total {self.total_cents}")
-        if self.change_cents != self.paid_cents - self.total_cents:
+        if self.receipt_number is not None:
+            _require_token("receipt_number", self.receipt_number)
+        _require_text("order_discount_reason", self.order_discount_reason, allow_empty=True)
+        if not isinstance(self.prices_include_tax, bool):
+            raise ValueError(f"receipt.prices_include_tax = {self.prices_include_tax!r}: must be True or False")
+        self._check_bill()
+        self._check_payment()
+
+    def _check_bill(self) -> None:
+        """Lines − their discounts − the order's discount = the total (prices with tax), or = the
+        net of all rates (prices without tax, the tax added on top); the rates' gross = the total."""
+        lines = self.lines_cents
+        if self.order_discount_cents > lines:
             raise ValueError(
-                f"receipt.change_cents = {self.change_cents}: must be paid - total = "
-                f"{self.paid_cents - self.total_cents}"
+                f"receipt.order_discount_cents = {self.order_discount_cents}: more than the lines' {lines}"
             )
+        after = lines - self.order_discount_cents
+        if not isinstance(self.taxes, tuple) or not all(isinstance(t, TaxLine) for t in self.taxes):
+            raise ValueError(f"receipt.taxes = {self.taxes!r}: must be a tuple of TaxLine")
+        rates = [t.rate_bp for t in self.taxes]
+        if len(set(rates)) != len(rates):
+            raise ValueError(f"receipt.taxes: rate given twice in {rates}")
+        for item in self.items:
+            if self.taxes and item.tax_rate_bp is not None and item.tax_rate_bp not in rates:
+                raise ValueError(f"receipt.items.tax_rate_bp = {item.tax_rate_bp}: no line in receipt.taxes for it")
+        if self.taxes:
+            gross = sum(t.gross_cents for t in self.taxes)
+            if gross != self.total_cents:
+                raise ValueError(f"receipt.taxes: the gross adds up to {gross}, not the total {self.total_cents}")
+            if not self.prices_include_tax:
+                net = sum(t.net_cents for t in self.taxes)
+                if net != after:
+                    raise ValueError(f"receipt.taxes: the net adds up to {net}, not lines - discounts = {after}")
+                return
+        if after != self.total_cents:
+            raise ValueError(
+                f"receipt.total_cents = {self.total_cents}: the items add up to {after} (every discount off)"
+            )
+
+    def _check_payment(self) -> None:
+        """The tenders make up what was paid; it covers the total and the tip; change comes from
+        the cash only: cash − (total + tip − card), never negative."""
+        if not isinstance(self.tenders, tuple) or not all(isinstance(t, Tender) for t in self.tenders):
+            raise ValueError(f"receipt.tenders = {self.tenders!r}: must be a tuple of Tender")
+        methods = [t.method for t in self.tenders]
+        if len(set(methods)) != len(methods):
+            raise ValueError(f"receipt.tenders: one tender per method, not {methods}")
+        if self.tenders:
+            tendered = sum(t.amount_cents for t in self.tenders)
+            if tendered != self.paid_cents:
+                raise ValueError(f"receipt.paid_cents = {self.paid_cents}: the tenders add up to {tendered}")
+            expected = set(PAYMENT_METHODS) if self.method == "split" else {self.method}
+            if set(methods) != expected:
+                raise ValueError(f"receipt.tenders: {', '.join(methods)} for a {self.method} payment")
+        elif self.method == "split":
+            raise ValueError("receipt.tenders: a split payment names its cash and card tenders")
+        owed = self.total_cents + self.tip_cents
+        if self.paid_cents < owed:
+            raise ValueError(
+                f"receipt.paid_cents = {self.paid_cents}: less than the total {self.total_cents} + tip {self.tip_cents}"
+            )
+        card = self.tendered("card")
+        if card > owed:
+            raise ValueError(f"receipt.tenders: the card pays {card}, more than total + tip = {owed}")
+        change = self.tendered("cash") - (owed - card)
+        if self.change_cents != change:
+            raise ValueError(
+                f"receipt.change_cents = {self.change_cents}: must be cash - (total + tip - card) = {change}"
+            )
+
+    @property
+    def lines_cents(self) -> int:
+        """What the lines come to after their own discounts, before the order's."""
+        return sum(item.total_cents for item in self.items)
+
+    def tendered(self, method: str) -> int:
+        if self.tenders:
+            return sum(t.amount_cents for t in self.tenders if t.method == method)
+        return self.paid_cents if self.method == method else 0
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    label: str
+    # Money in it already formatted by the server, with its currency; a time (a session's opening)
+    # as a datetime in the spa's zone, printed in the layout's date format.
+    value: str | datetime
+
+    def __post_init__(self) -> None:
+        _require_text("lines.label", self.label, allow_empty=True, what="document")
+        if not isinstance(self.value, datetime):
+            _require_text("lines.value", self.value, allow_empty=True, what="document")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A till's slip (void, refund, cash in/out, opening) or report (X, Z): labelled lines."""
+
+    kind: str
+    title: str
+    spa_name: str
+    spa_address: str
+    at: datetime
+    till: str
+    lines: tuple[DocumentLine, ...]
+    number: str | None = None  # a refund's receipt number
+
+    def __post_init__(self) -> None:
+        _require_text("kind", self.kind, what="document")
+        _require_text("title", self.title, what="document")
+        _require_text("spa_name", self.spa_name, what="document")
+        _require_text("spa_address", self.spa_address, allow_empty=True, what="document")
+        if not isinstance(self.at, datetime):
+            raise ValueError(f"document.at = {self.at!r}: must be a datetime")
+        _require_text("till", self.till, what="document")
+        if not isinstance(self.lines, tuple) or not all(isinstance(line, DocumentLine) for line in self.lines):
+            raise ValueError(f"document.lines = {self.lines!r}: must be a tuple of DocumentLine")
+        if self.number is not None:
+            _require_token("number", self.number, what="document")
 
 
 def _require_job_id(job_id: object) -> None:
@@ -132,14 +313,28 @@ class DrawerJob:
         _require_job_id(self.job_id)
 
 
-PrintJob = ReceiptJob | DrawerJob
+@dataclass(frozen=True)
+class DocumentJob:
+    """A slip or report, printed and journalled as a receipt is (its paper is the ``RECEIPT`` part)."""
+
+    job_id: str
+    document: Document
+    open_drawer: bool = False
+
+    def __post_init__(self) -> None:
+        _require_job_id(self.job_id)
+        if not isinstance(self.document, Document):
+            raise ValueError(f"document = {self.document!r}: must be a Document")
+
+
+PrintJob = ReceiptJob | DocumentJob | DrawerJob
 
 
 class JobPart(enum.StrEnum):
     """What one send carries. The drawer goes first, so it opens while the receipt prints."""
 
     DRAWER = "drawer"
-    RECEIPT = "receipt"
+    RECEIPT = "receipt"  # the paper: a receipt's, or a document's
 
 
 def job_parts(job: PrintJob) -> tuple[JobPart, ...]:

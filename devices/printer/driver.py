@@ -37,6 +37,7 @@ from devices.base import DeviceError, DeviceHealth, DeviceState, DeviceUnavailab
 from devices.config import SettingsReader
 from devices.health import HealthTracker
 from devices.print_jobs import (
+    DocumentJob,
     DrawerJob,
     JobPart,
     JobResult,
@@ -48,7 +49,7 @@ from devices.print_jobs import (
     job_parts,
 )
 from devices.printer.connection import PrinterConnection, PrinterHungUp
-from devices.printer.layout import CodeSymbol, KickDrawer, LayoutSettings, PrintOp, layout_receipt
+from devices.printer.layout import CodeSymbol, KickDrawer, LayoutSettings, PrintOp, layout_document, layout_receipt
 from devices.printer.network import NetworkConnection
 from devices.printer.render import render
 from devices.printer.serial import SerialConnection
@@ -200,8 +201,8 @@ class ReceiptPrinter:
 
     def submit(self, job: PrintJob) -> None:
         """Queue a job. Raises ``ValueError`` for a job that cannot be printed (nothing is queued)."""
-        if not isinstance(job, ReceiptJob | DrawerJob):
-            raise ValueError(f"{job!r} is not a ReceiptJob or DrawerJob")
+        if not isinstance(job, ReceiptJob | DocumentJob | DrawerJob):
+            raise ValueError(f"{job!r} is not a ReceiptJob, DocumentJob or DrawerJob")
         parts = {part: render(self.part_operations(job, part), self.profile) for part in job_parts(job)}
         with self._lock:
             if job.job_id in self._finished or any(q.job_id == job.job_id for q in self._queue):
@@ -215,6 +216,8 @@ class ReceiptPrinter:
     def part_operations(self, job: PrintJob, part: JobPart) -> list[PrintOp]:
         if part is JobPart.DRAWER:
             return [KickDrawer(self.drawer_pin)]
+        if isinstance(job, DocumentJob):
+            return layout_document(job.document, self.layout)
         assert isinstance(job, ReceiptJob)
         return layout_receipt(job.receipt, self.layout)
 

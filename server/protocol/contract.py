@@ -227,7 +227,7 @@ RECEIPT = obj(
         "items": array(
             obj(
                 {"name": STRING, "quantity": {"type": "integer", "minimum": 1}, "unit_price": MONEY},
-                {"discount": MONEY, "tax_rate": RATE},
+                {"discount": MONEY, "discount_reason": STRING, "tax_rate": RATE},
             )
         ),
         "total": MONEY,
@@ -240,6 +240,7 @@ RECEIPT = obj(
         "receipt_number": nullable(RECEIPT_NUMBER),
         "timezone": {"type": "string", "description": "the spa's IANA zone: the receipt shows local time"},
         "order_discount": MONEY,
+        "order_discount_reason": STRING,
         "prices_include_tax": BOOL,
         "taxes": array(obj({"rate": RATE, "net": MONEY, "tax": MONEY, "gross": MONEY})),
         "tip": MONEY,

@@ -50,7 +50,7 @@ def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session
     tenders = session.scalars(
         select(PaymentTender).where(PaymentTender.payment_id == payment.id).order_by(PaymentTender.id)
     )
-    return {
+    body: dict[str, Any] = {
         "spa_name": header.spa_name,
         "spa_address": header.spa_address,
         "currency": header.currency,
@@ -66,6 +66,8 @@ def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session
                 "unit_price": format_cents(i.unit_price_cents),
                 "discount": format_cents(i.discount_cents),
                 "tax_rate": format_rate(i.tax_rate_bp),
+                # Why the price was lowered is printed beside it (a customer asks at home).
+                **({"discount_reason": i.discount_reason} if i.discount_cents and i.discount_reason else {}),
             }
             for i in items
         ],
@@ -87,6 +89,9 @@ def receipt(header: ReceiptHeader, txn: Any, payment: Any, cashier: str, session
         "method": payment.method,
         "tenders": [{"method": t.method, "amount": format_cents(t.amount_cents)} for t in tenders],
     }
+    if bill.order_discount_cents and txn.discount_reason:
+        body["order_discount_reason"] = txn.discount_reason
+    return body
 
 
 def format_rate(rate_bp: int) -> str:

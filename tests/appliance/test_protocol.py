@@ -94,11 +94,11 @@ def test_a_receipt_becomes_a_print_job_in_cents() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"total": "69.71"}, "receipt.total_cents = 6971: the items add up to 6970"),
-        ({"change": "0.31"}, "receipt.change_cents = 31: must be paid - total = 30"),
-        ({"paid": "60.00", "change": "0.00"}, "receipt.paid_cents = 6000: less than the total 6970"),
+        ({"total": "69.71"}, "receipt.total_cents = 6971: the items add up to 6970 (every discount off)"),
+        ({"change": "0.31"}, "receipt.change_cents = 31: must be cash - (total + tip - card) = 30"),
+        ({"paid": "60.00", "change": "0.00"}, "receipt.paid_cents = 6000: less than the total 6970 + tip 0"),
         ({"items": []}, "receipt.items: must be a non-empty list"),
-        ({"method": "cheque"}, "receipt.method = 'cheque': must be one of cash, card"),
+        ({"method": "cheque"}, "receipt.method = 'cheque': must be one of cash, card, split"),
         ({"paid_at": "yesterday"}, "receipt.paid_at = 'yesterday': not an ISO time"),
         ({"total": 69.7}, 'receipt.total = 69.7: must be a decimal string like "45.00"'),
     ],

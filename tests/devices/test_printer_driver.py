@@ -280,7 +280,7 @@ def test_duplicate_job_ids_print_once(printer: ReceiptPrinter, virtual_printer) 
 
 def test_bad_jobs_and_a_full_queue_change_nothing(virtual_printer) -> None:
     printer = network_printer(virtual_printer, max_queued_jobs=1)
-    with pytest.raises(ValueError, match="not a ReceiptJob or DrawerJob"):
+    with pytest.raises(ValueError, match="not a ReceiptJob, DocumentJob or DrawerJob"):
         printer.submit("print this")  # type: ignore[arg-type]
     printer.submit(DrawerJob("d1"))
     with pytest.raises(DeviceError, match="1 jobs waiting already; job d2 refused"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -134,7 +135,7 @@ def test_control_characters_in_names_do_not_become_commands() -> None:
     [
         ({"total_cents": 10000}, "total_cents = 10000: the items add up to 10500"),
         ({"paid_cents": 100, "change_cents": 0}, "paid_cents = 100: less than the total"),
-        ({"change_cents": 400}, "change_cents = 400: must be paid - total = 500"),
+        ({"change_cents": 400}, "change_cents = 400: must be cash - (total + tip - card) = 500"),
         ({"total_cents": 105.0}, "total_cents = 105.0: must be an integer number of cents"),
         ({"method": "cheque"}, "method = 'cheque': must be one of cash, card"),
         ({"code": "T 42"}, "code = 'T 42': must be printable ASCII"),
@@ -145,7 +146,7 @@ def test_control_characters_in_names_do_not_become_commands() -> None:
     ],
 )
 def test_receipt_that_does_not_add_up_is_refused(overrides: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         make_receipt(**overrides)
 
 
