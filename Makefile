@@ -9,16 +9,20 @@ PORT ?= 5000
 # Debian packages: gcc + kernel headers build evdev from source; chromium drives the browser tests;
 # shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests;
 # nginx runs the generated reverse-proxy site in the provisioning tests;
-# strace counts the appliance's fsyncs in `make bench` (bench.appliance_devices).
-APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl strace
+# strace counts the appliance's fsyncs in `make bench` (bench.appliance_devices);
+# the Noto CJK and colour emoji fonts let the browser tests see real glyphs for such names, and
+# speech-dispatcher with espeak-ng gives them a voice, as the appliances have (provisioning/appliance.sh).
+APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl strace \
+	fonts-noto-cjk fonts-noto-color-emoji speech-dispatcher speech-dispatcher-espeak-ng
 PYTEST_ARGS ?=
 # The screens' Socket.IO client comes from the npm registry and is served by the server itself.
 VENDOR_JS := server/web/static/vendor/socket.io.min.js
 
-.PHONY: help system-deps install run demo test test-fast lint typecheck bench services clean
+.PHONY: help system-deps install run run-cluster demo test test-fast lint typecheck bench services clean
 
 help:
 	@echo "make run    - set up and start the server on http://$(HOST):$(PORT) (SQLite, demo data)"
+	@echo "make run-cluster - three server processes on Redis and MariaDB behind nginx (PORT=8080)"
 	@echo "make test   - set up and run the whole test suite (needs MariaDB; started if not running)"
 	@echo "make bench  - run the benchmarks and print figures (MariaDB)"
 	@echo "make lint   - ruff and mypy"
@@ -44,6 +48,10 @@ $(VENDOR_JS): package.json package-lock.json
 
 run: install
 	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/run-demo.sh
+
+# Three server processes on Redis and MariaDB behind nginx (bench/cluster.py), demo data.
+run-cluster: install services
+	PY=$(PY) $(PY) scripts/run_cluster.py
 
 services:
 	@bash scripts/ensure-services.sh

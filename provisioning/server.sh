@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Steps of `provision.sh server`: MariaDB with the database and its user, migrations,
 # Redis when several server processes run, the server unit(s) and nginx terminating TLS
-# in front of them (WebSocket upgrade, sticky sessions). Sourced by provision.sh after
+# in front of them (WebSocket upgrade, spread over the processes). Sourced by provision.sh after
 # lib.sh; the steps run in order at the bottom of server_main.
 
 server_usage() {
@@ -244,7 +244,7 @@ step_tls() {
 }
 
 step_nginx() {
-    step "nginx: TLS, WebSocket upgrade, sticky sessions"
+    step "nginx: TLS, WebSocket upgrade, spread across processes"
     nginx_site | put_file /etc/nginx/sites-available/spa 0644 root:root
     ensure_symlink /etc/nginx/sites-available/spa /etc/nginx/sites-enabled/spa
     remove_file /etc/nginx/sites-enabled/default
@@ -263,16 +263,18 @@ nginx_site() {
     local port
     cat <<EOF
 # Written by provisioning/provision.sh server; re-run it to change this file.
-# TLS for the spa server; Socket.IO over WebSocket; sticky sessions across processes.
+# TLS for the spa server; Socket.IO over WebSocket, spread across processes.
 map \$http_upgrade \$spa_connection_upgrade {
     default upgrade;
     ''      close;
 }
 
 upstream spa_server {
-    # Sticky sessions: a Socket.IO session lives in one process (polling requests and
-    # the WebSocket upgrade must reach the same one); Redis relays events between them.
-    ip_hash;
+    # Every client speaks Socket.IO over WebSocket only (the server refuses long-polling),
+    # so a session never needs the same process twice: no affinity. ip_hash would key on an
+    # address's first three octets and put a whole spa behind one router on one process;
+    # least_conn spreads the long-lived sockets. Redis relays events between the processes.
+    least_conn;
 EOF
     for port in "${PORTS[@]}"; do
         echo "    server 127.0.0.1:$port max_fails=0;"
