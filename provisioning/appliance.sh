@@ -226,7 +226,13 @@ appliance_devices() {
 step_packages() {
     step "Debian packages"
     local pkgs=(python3 python3-venv python3-dev gcc linux-libc-dev libusb-1.0-0 ca-certificates)
-    [[ "$SCREEN" == no ]] || pkgs+=(cage chromium fonts-dejavu-core)
+    # Customers' names come in every script: Noto CJK and colour emoji beside DejaVu, or
+    # Chinese and emoji names show as empty boxes (the screens' CSS names these fonts).
+    [[ "$SCREEN" == no ]] || pkgs+=(cage chromium fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji)
+    # The lobby speaks its calls: Chromium's speechSynthesis goes through speech-dispatcher
+    # (--enable-speech-dispatcher in spa-kiosk-browser.service) to espeak-ng; without a voice
+    # the lobby only chimes, and says so on screen.
+    [[ "$SCREEN" == no || "$ROLE" != lobby ]] || pkgs+=(speech-dispatcher speech-dispatcher-espeak-ng espeak-ng)
     [[ "$SCREEN" == no || -z "$SERVER_CA" ]] || pkgs+=(libnss3-tools)
     ensure_packages "${pkgs[@]}"
 }

@@ -57,6 +57,16 @@ def lock_services(session: Session, ids: list[int]) -> list[Service]:
     return list(session.scalars(query))
 
 
+def room_and_shift(session: Session, staff_id: int) -> tuple[str | None, bool] | None:
+    """A staff member's room and whether they are on shift; read once per database transaction
+    (a claim asks both, and the claim is the hot path)."""
+    cache: dict[int, tuple[str | None, bool] | None] = session.info.setdefault("room_and_shift", {})
+    if staff_id not in cache:
+        row = session.execute(select(Staff.room, Staff.on_shift).where(Staff.id == staff_id)).first()
+        cache[staff_id] = (row.room, bool(row.on_shift)) if row is not None else None
+    return cache[staff_id]
+
+
 def set_shift(session: Session, staff_id: int, on: bool, now: datetime) -> bool:
     """Put a therapist on or off shift; False if nothing changed (already so, or not a therapist)."""
     result = session.execute(
@@ -64,6 +74,7 @@ def set_shift(session: Session, staff_id: int, on: bool, now: datetime) -> bool:
         .where(Staff.id == staff_id, Staff.role == StaffRole.THERAPIST.value, Staff.on_shift.is_not(on))
         .values(on_shift=on, shift_changed_at=now)
     )
+    session.info.get("room_and_shift", {}).pop(staff_id, None)
     return bool(result.rowcount)
 
 

@@ -16,7 +16,7 @@ from common.wire import CancelReason
 from ..db import queue_repo as repo
 from ..db import roster_repo
 from ..db.engine import Database
-from ..db.models import Staff, Transaction
+from ..db.models import Transaction
 from ..db.queue_repo import TxnRecord
 from ..domain import codes, estimates, money
 from ..domain.actors import SYSTEM, Capability, DeviceRole, Principal, PrincipalKind, StaffRole
@@ -447,20 +447,21 @@ class QueueService:
         if asked is not None:
             return asked
         if therapist is not None and therapist.staff_id is not None:
-            row = s.get(Staff, therapist.staff_id)
-            if row is not None and row.room:
-                return row.room
+            facts = roster_repo.room_and_shift(s, therapist.staff_id)
+            if facts is not None and facts[0]:
+                return facts[0]
         if actor.is_device:
             return roster_repo.device_room(s, actor.id) or actor.name
         return None
 
     def on_shift(self, s: Session, therapist: Principal | None, now: datetime) -> None:
         """A therapist who takes a customer is at work: on shift from now if they were not."""
-        if (
-            therapist is not None
-            and therapist.role is StaffRole.THERAPIST
-            and roster_repo.set_shift(s, therapist.id, True, now)
-        ):
+        if therapist is None or therapist.role is not StaffRole.THERAPIST:
+            return
+        facts = roster_repo.room_and_shift(s, therapist.id)
+        if facts is not None and facts[1]:
+            return  # on shift already: no write on every claim
+        if roster_repo.set_shift(s, therapist.id, True, now):
             repo.add_audit(
                 s,
                 action="shift_started",

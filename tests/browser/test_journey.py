@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from tests.support import wait_until
 
-from .conftest import FakeTill, Screens, Spa, keypad, kiosk_type, sign_in
+from .conftest import FakeTill, Screens, Spa, keypad, sign_in
+from .kiosk_keys import type_name
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def test_a_visit_from_kiosk_to_cashier(screens: Screens, spa: Spa, fake_till: Fa
     expect(kiosk.locator("#cart-lines li")).to_have_count(2)
     expect(kiosk.locator("#cart-total")).to_have_text("€70.00")
     kiosk.locator("#to-name").tap()
-    kiosk_type(kiosk, "maria lopez")
+    type_name(kiosk, "Maria Lopez")
     expect(kiosk.locator("#name-value")).to_have_text("Maria Lopez")
     expect(kiosk.locator("#name-summary")).to_have_text("2 services · €70.00")
     shot(kiosk, "journey-1-kiosk-name")
@@ -64,6 +65,8 @@ def test_a_visit_from_kiosk_to_cashier(screens: Screens, spa: Spa, fake_till: Fa
     expect(serving).to_contain_text("Room 3")
     expect(lobby.locator("#waiting li")).to_have_count(0)
     expect(kiosk.locator("#ticket-status")).to_have_text("It is your turn! Please go to room 3.")
+    expect(kiosk.locator("#ticket-room")).to_have_text("→ Room 3")
+    expect(kiosk.locator("#ticket-qr")).to_be_visible()  # the phone page's QR code stays to scan
     called = lobby.evaluate("window.spaLobby.announcements.map((a) => a.text)")
     assert called == ["A 1, Maria, please go to room 3."]
 
@@ -90,6 +93,8 @@ def test_a_visit_from_kiosk_to_cashier(screens: Screens, spa: Spa, fake_till: Fa
         "A 1, Maria, please go to the cashier.",
     ]
     assert all(a["chime"] and a["voice"] for a in announcements)
+    # Headless Chromium has no voice: chimed and shown, never logged as spoken.
+    assert not any(a["spoken"] for a in announcements)
     shot(lobby, "journey-4-lobby-cashier-call")
 
     # Cashier: the code typed into the focused lookup field, as a scanner does, then Enter.

@@ -13,6 +13,7 @@ from server.db.engine import Database
 from server.db.models import Service
 
 from .conftest import Screens, Spa, kiosk_type
+from .kiosk_keys import type_name
 
 pytestmark = pytest.mark.browser
 
@@ -29,29 +30,33 @@ def test_on_screen_keyboard(screens: Screens, spa: Spa) -> None:
     expect(confirm).to_be_disabled()  # no name yet
     expect(kiosk.locator("#name-hint")).to_have_text("Type your name")
 
-    # Each word starts with a capital by itself; shift flips the next letter; apostrophe and hyphen.
-    kiosk_type(kiosk, "liam o'brien-")
+    # Names are kept as typed: only the first letter starts in capitals (a pressed shift, shown);
+    # shift flips the next letter; apostrophe and hyphen.
+    kiosk_type(kiosk, "liam o")
+    expect(kiosk.locator("#name-value")).to_have_text("Liam o")
+    kiosk.locator('#keyboard [data-key="backspace"]').tap()
     kiosk.locator('#keyboard [data-key="shift"]').tap()
-    expect(kiosk.locator('#keyboard [data-key="s"]')).to_have_text("s")  # at a word start, shift → lower
+    expect(kiosk.locator('#keyboard [data-key="s"]')).to_have_text("S")
     kiosk.locator('#keyboard [data-key="shift"]').tap()
-    kiosk_type(kiosk, "smith")
-    expect(kiosk.locator("#name-value")).to_have_text("Liam O'brien-Smith")
+    expect(kiosk.locator('#keyboard [data-key="s"]')).to_have_text("s")
+    type_name(kiosk, "O'Brien-Smith")
+    expect(kiosk.locator("#name-value")).to_have_text("Liam O'Brien-Smith")
+    expect(kiosk.locator("#name-count")).to_have_text("18 / 60")
     expect(confirm).to_be_enabled()
 
-    # Backspace, a double space refused, accented letters on their own layer.
+    # Backspace, a double space refused, accented letters on their own layers.
     for _ in range(6):
         kiosk.locator('#keyboard [data-key="backspace"]').tap()
     kiosk_type(kiosk, "  ")
-    kiosk.locator('#keyboard [data-key="accents"]').tap()
-    kiosk.locator('#keyboard [data-key="é"]').tap()
-    kiosk.locator('#keyboard [data-key="accents"]').tap()
-    kiosk_type(kiosk, "mile")
-    expect(kiosk.locator("#name-value")).to_have_text("Liam O'brien Émile")
+    type_name(kiosk, "Émile")
+    expect(kiosk.locator("#name-value")).to_have_text("Liam O'Brien Émile")
 
     # At most 60 characters, like the server (typed faster through a USB keyboard, which the
-    # kiosk also accepts for service staff).
+    # kiosk also accepts for service staff): counted on screen, and the end said in words.
     kiosk.keyboard.type("x" * 45)
-    expect(kiosk.locator("#name-value")).to_have_text("Liam O'brien Émile" + "x" * 42)
+    expect(kiosk.locator("#name-value")).to_have_text("Liam O'Brien Émile" + "x" * 42)
+    expect(kiosk.locator("#name-count")).to_have_text("60 / 60")
+    expect(kiosk.locator("#name-error")).to_have_text("A name can have at most 60 characters.")
 
 
 @pytest.mark.shared_server

@@ -1,6 +1,8 @@
 // /lobby — the lobby TV, unattended for days: now serving (code → room), waiting codes with
-// estimated waits, and "please go to the cashier". A chime and (when switched on) a spoken
-// announcement when a code is called. Customers appear by code and first name only.
+// estimated waits, and "please go to the cashier". A chime and (when switched on, and when the
+// browser has a voice) a spoken announcement when a code is called; without a voice the screen
+// says so and the log never claims a call was spoken. Customers appear by code and first name
+// only, in the order they are called; who has priority is not shown.
 
 import { config, deviceToken, flagParam, stored } from "./lib/config.js";
 import { $, el, onAction, roomName, roomText, waitText } from "./lib/dom.js";
@@ -21,7 +23,7 @@ const LANG_PREFIX = t("speech_lang").split("-")[0];
 // What the page has announced, for whoever watches it (and for the tests: headless browsers
 // have no voices). Capped: the page runs for days.
 const log = [];
-window.spaLobby = { announcements: log };
+window.spaLobby = { announcements: log, voices: () => availableVoices().length };
 
 const entries = new Map(); // id → public view + position, estimated_wait_min, since (ms)
 let voice = false;
@@ -100,12 +102,28 @@ function spokenCode(code) {
   return match ? `${match[1]} ${match[2]}` : code;
 }
 
+// `spoken` turns true only when the speech engine says it started the words: a browser without
+// a voice (a Pi without a speech engine) chimes, shows the call, and logs `unspoken` with why.
 function announce(entry, text) {
   const record = { at: new Date().toISOString(), code: entry.code, status: entry.status, text, chime, voice, spoken: false };
   if (chime) playChime();
-  if (voice) record.spoken = speak(text);
+  if (voice) {
+    const why = speak(text, record);
+    if (why) {
+      record.unspoken = why;
+      console.info(`lobby: ${entry.code} called with the chime only (${why})`);
+    }
+  }
   log.push(record);
   if (log.length > LOG_KEPT) log.splice(0, log.length - LOG_KEPT);
+}
+
+function availableVoices() {
+  try {
+    return ("speechSynthesis" in window && window.speechSynthesis.getVoices()) || [];
+  } catch (err) {
+    return [];
+  }
 }
 
 let audio = null;
@@ -137,9 +155,12 @@ function playChime() {
 
 let unspoken = 0; // utterances queued and not yet finished
 
-function speak(text) {
+/** Queues the words with a voice of the page's language; "" when queued, else why not. */
+function speak(text, record) {
   try {
-    if (!("speechSynthesis" in window) || typeof SpeechSynthesisUtterance !== "function") return false;
+    if (!("speechSynthesis" in window) || typeof SpeechSynthesisUtterance !== "function") return "no speech synthesis";
+    const voices = availableVoices();
+    if (voices.length === 0) return "no voice";
     if (unspoken >= MAX_UNSPOKEN) {
       // A speech engine that never gets through its queue must not hold calls for days.
       window.speechSynthesis.cancel();
@@ -147,19 +168,25 @@ function speak(text) {
     }
     const utterance = new SpeechSynthesisUtterance(text);
     utterance.lang = t("speech_lang");
-    const voices = window.speechSynthesis.getVoices() || [];
     const match = voices.find((v) => v.lang === utterance.lang) || voices.find((v) => v.lang.startsWith(LANG_PREFIX));
     if (match) utterance.voice = match;
     const finished = () => {
       unspoken = Math.max(0, unspoken - 1);
     };
+    utterance.onstart = () => {
+      record.spoken = true;
+    };
     utterance.onend = finished;
-    utterance.onerror = finished; // a missing speech engine must never break the page
+    utterance.onerror = (event) => {
+      finished(); // a broken speech engine must never break the page
+      record.unspoken = `speech error: ${(event && event.error) || "unknown"}`;
+      console.info(`lobby: ${record.code} was not spoken (${record.unspoken})`);
+    };
     unspoken += 1;
     window.speechSynthesis.speak(utterance);
-    return true;
+    return "";
   } catch (err) {
-    return false;
+    return `speech failed: ${err}`;
   }
 }
 
@@ -199,10 +226,10 @@ function render() {
   const serving = all
     .filter((e) => e.status === "therapist_confirmed" || e.status === "in_service")
     .sort(newestFirst)
-    .map((e) => row(e, e.room ? roomText(t, e.room) : t("no_room"), now));
+    .map((e) => row(e, t("serving_where", { room: e.room ? roomText(t, e.room) : t("no_room") }), now));
   const waiting = all
     .filter((e) => e.status === "pending_therapist")
-    .sort(byQueuePlace)
+    .sort(byCallOrder)
     .map((e) => row(e, waitText(t, e.estimated_wait_min), now));
   const cashier = all
     .filter((e) => e.status === "awaiting_payment" || e.status === "paying")
@@ -224,12 +251,26 @@ const clockFormat = (() => {
 function tick() {
   $("#clock").textContent = clockFormat.format(new Date());
   render(); // highlights fade
+  renderVoice(); // a speech engine may have come or gone
+}
+
+/** The server's call order (position) when known: priority is in it, but never shown. */
+function byCallOrder(a, b) {
+  const pa = Number.isInteger(a.position) ? a.position : Infinity;
+  const pb = Number.isInteger(b.position) ? b.position : Infinity;
+  return pa - pb || byQueuePlace(a, b);
 }
 
 function renderVoice() {
   const button = $("#voice");
+  const silent = voice && availableVoices().length === 0;
   button.textContent = t(voice ? "voice_on" : "voice_off");
   button.setAttribute("aria-pressed", String(voice));
+  button.dataset.voice = silent ? "none" : voice ? "on" : "off";
+  // Switched on with nothing to speak with: said on the screen, where the staff see it.
+  const note = $("#voice-note");
+  note.textContent = silent ? t("voice_none") : "";
+  note.hidden = !silent;
 }
 
 // ---- wiring -----------------------------------------------------------------------------
@@ -241,6 +282,10 @@ function main() {
   voice = stored.get("lobby", "voice") === true;
   chime = flagParam("chime") !== false;
   renderVoice();
+  if ("speechSynthesis" in window) {
+    // Voices load after the page in Chromium; an engine may also come up late.
+    window.speechSynthesis.addEventListener("voiceschanged", renderVoice);
+  }
   onAction(document.body, {
     voice: () => {
       voice = !voice;

@@ -1,48 +1,91 @@
 // A customer's ticket on their phone (/t/<public id>): asks the server for its state every few
-// seconds (no sign-in, no connection held) and shows the code, the place in the queue, the
-// wait and, once called, the room.
+// seconds (no sign-in, no connection held) and shows, in plain words, the code, the place in the
+// queue, when they are likely called (a time of day, "about 14:40"), the room once called, and
+// what happened when the visit was cancelled or they missed their call.
 
 import { config } from "./lib/config.js";
+import { roomText } from "./lib/dom.js";
+import { timeOfDay } from "./lib/when.js";
+import { applyStrings, strings } from "./strings.js";
 
+const t = strings("ticket");
 const publicId = location.pathname.split("/").filter(Boolean)[1] || "";
 const $ = (id) => document.getElementById(id);
 const POLL_MS = ((config.ticket && config.ticket.poll_s) || 5) * 1000;
+// Nothing changes any more for these: the page stops asking.
+const FINAL = new Set(["paid", "cancelled"]);
 
-function timeOfDay(iso) {
-  if (!iso) return "";
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: config.timezone });
+let lastSeen = null; // when the server last answered
+
+function show(ticket) {
+  $("ticket").dataset.status = ticket.status;
+  $("code").textContent = ticket.code;
+  $("name").textContent = ticket.first_name;
+  $("error").hidden = true;
+  const waiting = ticket.status === "pending_therapist";
+  $("facts").hidden = !waiting;
+  const called = ticket.status === "therapist_confirmed" || ticket.status === "in_service";
+  $("room").hidden = !(called && ticket.room);
+  $("room").textContent = called && ticket.room ? roomText(t, ticket.room) : "";
+  if (waiting) {
+    $("place").textContent = ticket.position ?? "–";
+    const minutes = ticket.estimated_wait_min;
+    const time = timeOfDay(ticket.estimated_call_at);
+    if (minutes === null || minutes === undefined) {
+      $("wait").textContent = t("wait_unknown");
+      $("wait-minutes").textContent = "";
+    } else if (minutes <= 0 || !time) {
+      $("wait").textContent = t("wait_now");
+      $("wait-minutes").textContent = "";
+    } else {
+      $("wait").textContent = t("wait_value", { time });
+      $("wait-minutes").textContent = t("wait_minutes", { n: minutes });
+    }
+  }
+  $("state").textContent = stateText(ticket);
 }
 
-function show(t) {
-  $("code").textContent = t.code;
-  $("name").textContent = t.first_name;
-  $("error").hidden = true;
-  if (t.status === "pending_therapist") {
-    $("state").textContent = `#${t.position}`;
-    $("wait").textContent =
-      t.estimated_wait_min === null ? "" : `${t.estimated_wait_min} min · ${timeOfDay(t.estimated_call_at)}`;
-  } else if (t.status === "therapist_confirmed" || t.status === "in_service") {
-    $("state").textContent = t.room || "";
-    $("wait").textContent = "";
-  } else {
-    $("state").textContent = t.status;
-    $("wait").textContent = "";
+function stateText(ticket) {
+  switch (ticket.status) {
+    case "pending_therapist":
+      return "";
+    case "therapist_confirmed":
+      return ticket.room ? t("called", { room: roomText(t, ticket.room) }) : t("called_no_room");
+    default:
+      return t(ticket.status);
   }
+}
+
+function stamp(stale) {
+  const time = lastSeen ? timeOfDay(lastSeen.toISOString()) : "";
+  $("updated").textContent = time ? t(stale ? "stale" : "updated", { time }) : "";
+  $("updated").classList.toggle("stale", stale);
 }
 
 async function poll() {
+  let status = null;
   try {
     const answer = await fetch(`/api/tickets/${encodeURIComponent(publicId)}`, { cache: "no-store" });
     if (answer.status === 404) {
-      $("error").textContent = "?";
+      $("ticket").dataset.status = "not_found";
+      $("error").textContent = t("not_found");
       $("error").hidden = false;
-      return;
+      return; // an id that is not (or no longer) a ticket will not become one
     }
-    if (answer.ok) show(await answer.json());
+    if (answer.ok) {
+      const ticket = await answer.json();
+      lastSeen = new Date();
+      show(ticket);
+      stamp(false);
+      status = ticket.status;
+    } else {
+      stamp(true);
+    }
   } catch (err) {
-    console.warn("ticket poll failed", err);
+    stamp(true); // no network: the last state stays, marked as old
   }
-  setTimeout(poll, POLL_MS);
+  if (!FINAL.has(status)) setTimeout(poll, POLL_MS);
 }
 
+applyStrings(document, t);
 poll();

@@ -35,81 +35,126 @@ export function buildKeys(container, rows, labels, onKey) {
   container._onKey = onKey;
 }
 
-const LETTERS = [
-  ["q", "w", "e", "r", "t", "y", "u", "i", "o", "p"],
-  ["a", "s", "d", "f", "g", "h", "j", "k", "l", "'"],
-  [{ key: "shift", class: "key-wide" }, "z", "x", "c", "v", "b", "n", "m", "-", { key: "backspace", class: "key-wide" }],
-  [{ key: "accents", class: "key-wide" }, { key: " ", class: "key-space" }],
+// The kiosk's name keyboard. Letters follow the screen's language (QWERTY, or QWERTZ with the
+// German letters on the first layer); digits, "'", "-" and "." are always there; the accented
+// letters of Latin-1 and Latin Extended-A (ł ż č š ř ő ş ğ ð þ …) sit on two more layers,
+// grouped by their base letter so a customer finds "ł" next to "ĺ ļ ľ".
+const DIGITS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
+const WIDE = (key) => ({ key, class: "key-wide" });
+const LETTER_LAYOUTS = {
+  en: [DIGITS, [..."qwertyuiop"], [..."asdfghjkl"], [WIDE("shift"), ..."zxcvbnm", WIDE("backspace")]],
+  de: [DIGITS, [..."qwertzuiopü"], [..."asdfghjklöä"], [WIDE("shift"), ..."yxcvbnm", "ß", WIDE("backspace")]],
+};
+const ACCENTED = [
+  ..."àáâãäåāăąæçćĉċčďđðèéêëēĕėęěĝğġģĥħìíîïĩīĭįıĵķĺļľłñńņňŋ",
+  ..."òóôõöøōŏőœŕŗřśŝşšßţťŧþùúûüũūŭůűųŵýÿŷźżž",
 ];
-const ACCENTS = [
-  ["é", "è", "ê", "ë", "á", "à", "â", "ä", "ã", "å"],
-  ["í", "ì", "î", "ï", "ó", "ò", "ô", "ö", "õ", "ø"],
-  [{ key: "shift", class: "key-wide" }, "ú", "ù", "û", "ü", "ñ", "ç", "ß", "æ", { key: "backspace", class: "key-wide" }],
-  [{ key: "accents", class: "key-wide" }, { key: " ", class: "key-space" }],
-];
+const ACCENT_ROW = 12; // letters per row: 12 keys still leave each one wider than 48 px at 800 px
+const ACCENT_PAGE = ACCENT_ROW * 3 + 10; // three full rows, and ten between shift and backspace
+const ACCENT_PAGES = Array.from({ length: Math.ceil(ACCENTED.length / ACCENT_PAGE) }, (_, page) => {
+  const keys = ACCENTED.slice(page * ACCENT_PAGE, (page + 1) * ACCENT_PAGE);
+  const rows = [0, 1, 2].map((row) => keys.slice(row * ACCENT_ROW, (row + 1) * ACCENT_ROW));
+  return [...rows, [WIDE("shift"), ...keys.slice(ACCENT_ROW * 3), WIDE("backspace")]];
+});
+const LAST_ROW = [WIDE("layer"), "'", { key: " ", class: "key-space" }, "-", "."];
+// Upper case where toLocaleUpperCase would not give one letter: ß → "SS" and ŉ are not names' capitals.
+const UPPER = { "ß": "ẞ", "ı": "I" };
+
+/** The capital of one key's letter (itself when it has none of one character). */
+export function upperOf(key) {
+  if (Object.prototype.hasOwnProperty.call(UPPER, key)) return UPPER[key];
+  const upper = key.toLocaleUpperCase();
+  return Array.from(upper).length === 1 ? upper : key;
+}
+
+/** Every letter the keyboard offers, on any layer (for the tests and the docs). */
+export function keyboardLetters(language) {
+  const layout = LETTER_LAYOUTS[language] || LETTER_LAYOUTS.en;
+  const plain = layout.flat().filter((key) => typeof key === "string");
+  return [...new Set([...plain, ...ACCENTED, "'", "-", "."])];
+}
 
 /**
- * A name keyboard: letters capitalise themselves at the start of each word; shift flips the
- * next letter. onChange(value) after every key.
+ * A name keyboard: names are kept as typed — only the very first letter starts in capitals
+ * (shift is shown pressed and can be turned off, for "van der Berg"); shift flips the next
+ * letter. Typing stops at maxLength and onLimit() says so. onChange(value) after every key.
  */
 export class NameKeyboard {
-  constructor(container, { labels, maxLength, onChange }) {
+  constructor(container, { labels, maxLength, language = "en", onChange, onLimit }) {
     this.container = container;
     this.labels = labels;
     this.maxLength = maxLength;
+    this.layouts = [LETTER_LAYOUTS[language] || LETTER_LAYOUTS.en, ...ACCENT_PAGES];
     this.onChange = onChange;
+    this.onLimit = onLimit;
     this.value = "";
-    this.shift = false;
-    this.accents = false;
+    this.shift = true; // the first letter of a name
+    this.layer = 0;
     this._build();
   }
 
   clear() {
     this.value = "";
-    this.shift = false;
-    if (this.accents) {
-      this.accents = false;
+    this.shift = true;
+    if (this.layer !== 0) {
+      this.layer = 0;
       this._build();
     }
     this._refresh();
   }
 
+  /** A key: a letter (as on the key, lower case), "shift", "backspace", "layer" or " ". */
   press(key) {
-    if (key === "backspace") this.value = Array.from(this.value).slice(0, -1).join("");
-    else if (key === "shift") this.shift = !this.shift;
-    else if (key === "accents") {
-      this.accents = !this.accents;
+    if (key === "backspace") {
+      this.value = Array.from(this.value).slice(0, -1).join("");
+      this.shift = this.value === "";
+    } else if (key === "shift") this.shift = !this.shift;
+    else if (key === "layer") {
+      this.layer = (this.layer + 1) % this.layouts.length;
       this._build();
     } else if (key === " ") {
-      if (this.value && !this.value.endsWith(" ") && this._fits(key)) this.value += " ";
-    } else if (this._fits(key)) {
-      this.value += this._upper() ? key.toLocaleUpperCase() : key;
+      if (this.value && !this.value.endsWith(" ")) this._add(" ");
+    } else if (this._add(this.shift ? upperOf(key) : key)) {
       this.shift = false;
     }
     this._refresh();
   }
 
-  _fits(text) {
-    return Array.from(this.value + text).length <= this.maxLength;
+  /** Text as typed on a physical keyboard, case and all (service staff at the kiosk). */
+  typeText(text) {
+    if (this._add(text)) this.shift = false;
+    this._refresh();
   }
 
-  _upper() {
-    const wordStart = this.value === "" || /[\s-]$/.test(this.value);
-    return wordStart !== this.shift;
+  get length() {
+    return Array.from(this.value).length;
+  }
+
+  _add(text) {
+    if (Array.from(this.value + text).length > this.maxLength) {
+      if (this.onLimit) this.onLimit();
+      return false;
+    }
+    this.value += text;
+    return true;
   }
 
   _build() {
-    buildKeys(this.container, this.accents ? ACCENTS : LETTERS, this.labels, (key) => this.press(key));
+    buildKeys(this.container, [...this.layouts[this.layer], LAST_ROW], this.labels, (key) => this.press(key));
     this._refresh(false);
   }
 
+  _layerLabel() {
+    const next = (this.layer + 1) % this.layouts.length;
+    return next === 0 ? this.labels.letters : next === 1 ? this.labels.accents : this.labels.accents_more;
+  }
+
   _refresh(notify = true) {
-    const upper = this._upper();
     for (const button of this.container.querySelectorAll("button[data-key]")) {
       const key = button.dataset.key;
-      if (key.length === 1 && key !== " ") button.textContent = upper ? key.toLocaleUpperCase() : key;
+      if (key.length === 1 && key !== " ") button.textContent = this.shift ? upperOf(key) : key;
       if (key === "shift") button.setAttribute("aria-pressed", String(this.shift));
-      if (key === "accents") button.textContent = this.accents ? this.labels.letters : this.labels.accents;
+      if (key === "layer") button.textContent = this._layerLabel();
     }
     if (notify && this.onChange) this.onChange(this.value);
   }
