@@ -1391,9 +1391,27 @@ export const STRINGS_DE = {
   },
 };
 
-/** A lookup for one page: its own table first, then the shared ones. */
-export function strings(page) {
-  const tables = [STRINGS[page] || {}, STRINGS.signin, STRINGS.common, STRINGS.errors];
+const BY_LANGUAGE = { de: STRINGS_DE };
+
+/** The spa's language from the page's configuration (the office sets it), else English. */
+function pageLanguage() {
+  try {
+    const config = JSON.parse(document.getElementById("page-config").textContent);
+    return config.language || "en";
+  } catch {
+    return "en";
+  }
+}
+
+/** A lookup for one page: its own table first, then the shared ones; in the spa's language,
+ * with English for any word not translated yet. */
+export function strings(page, language = pageLanguage()) {
+  const local = BY_LANGUAGE[language];
+  const tables = [];
+  for (const name of [page, "signin", "common", "errors"]) {
+    if (local && local[name]) tables.push(local[name]);
+    tables.push(STRINGS[name] || {});
+  }
   return function t(key, vars) {
     let text;
     for (const table of tables) {
