@@ -26,6 +26,7 @@ from .protocol.socketio_adapter import SocketIOAdapter, SpaSocketServer
 from .service import estimating
 from .service.front_desk import FrontDesk
 from .service.housekeeping import Housekeeping
+from .service.office import OfficeService
 from .service.principals import TokenCache
 from .service.printing import ReceiptHeader
 from .service.queue import QueueService
@@ -55,6 +56,7 @@ class Runtime:
     sign_in_limiter: SignInLimiter
     spa_settings: SpaSettings
     till: TillService
+    office: OfficeService | None = None  # the back office (/office), built with the adapter it tells
     workers: Workers = field(default_factory=Workers)
     loop_beat: LoopBeat = field(default_factory=LoopBeat)
     started: bool = False
@@ -178,6 +180,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         max_events_in_flight=settings.max_events_in_flight,
     )
     adapter.register()
+
+    def sign_ins_ended(key: str) -> None:
+        tokens.clear()  # a revoked token or ended session must not live on in the cache's 2 s
+        adapter.end_sign_ins(key)
+
+    office = OfficeService(
+        db,
+        spa_settings,
+        lambda: service.clock(),  # a test may set the queue's clock later
+        ended=sign_ins_ended,
+        roster_changed=lambda: broadcaster.roster_changed(roster.view()),
+    )
     rt = Runtime(
         settings=settings,
         db=db,
@@ -191,14 +205,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         sign_in_limiter=sign_in_limiter,
         spa_settings=spa_settings,
         till=till,
+        office=office,
     )
     app.extensions["spa"] = rt
 
     from .web.api import bp as api_bp
+    from .web.office import bp as office_bp
     from .web.pages import bp as pages_bp
+    from .web.reports import bp as reports_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(office_bp)
     if settings.start_background:
         rt.start()
     return app

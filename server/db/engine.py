@@ -164,10 +164,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # We issue BEGIN ourselves (below); pysqlite's implicit transactions would defer the write lock.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        # The wait first: switching to WAL itself needs the lock another connection may hold.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

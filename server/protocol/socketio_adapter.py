@@ -33,7 +33,7 @@ from ..service import printing
 from ..service.housekeeping import Housekeeping
 from ..service.outbound import principal_room
 from ..service.principals import TokenCache
-from .dispatcher import Dispatcher, fail
+from .dispatcher import SIGNED_OUT_EVENT, Dispatcher, fail
 from .loop_outbound import NAMESPACE, Action, LoopOutbound
 from .socket_server import SpaSocketServer
 
@@ -185,6 +185,28 @@ class SocketIOAdapter:
             return
         self._off_loop_quietly(self._housekeeping.disconnected, sid)
         logger.info("disconnected %s (%s)", connection.principal.key, reason)
+
+    def end_sign_ins(self, key: str) -> int:
+        """Tell `signed_out` to, and close, every connection of principal `key` ('device:3',
+        'staff:2') whose sign-in no longer holds as it was at connect: its token is revoked, its
+        PIN session deleted, its role changed. Called from any thread, right after the change is
+        committed (the back office), so the screen goes at once rather than at its next event.
+        Connections of this process only: another process's find out at their next event."""
+        ended = 0
+        for sid, connection in list(self._connections.items()):  # a copy: the loop may change it
+            if connection.principal.key != key:
+                continue
+            if connection.token is not None:
+                self._tokens.forget(connection.token)
+            if self._tokens.resolve(self._db.read, connection.token) == connection.principal:
+                continue  # e.g. a badge token, still good after a PIN reset
+            message = "this sign-in has ended or the token was revoked"
+            self._outbound.emit(SIGNED_OUT_EVENT, {"code": ErrorCode.FORBIDDEN.value, "message": message}, to=sid)
+            self._outbound.close(sid)
+            ended += 1
+        if ended:
+            logger.info("ended %d connection(s) of %s", ended, key)
+        return ended
 
     # ---- events ---------------------------------------------------------------------------------
 

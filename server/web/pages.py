@@ -8,6 +8,7 @@ of its own before it connects. The Socket.IO client is served from static/vendor
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -56,16 +57,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def page_config(page: str) -> dict[str, Any]:
     rt = current_app.extensions["spa"]
     settings = rt.settings
+    office = rt.spa_settings.values()  # as the office last set them (the environment's until then)
     return {
         "page": page,
-        "spa_name": settings.spa_name,
+        "spa_name": office["spa_name"],
         "timezone": settings.timezone,
         # The spa's default; a screen with a language button lets its user pick another.
         "language": rt.spa_settings.policy().language,
         "languages": list(LANGUAGES),
         "ticket": {"poll_s": TICKET_POLL_S},
         "currency": {
-            "symbol": settings.currency,
+            "symbol": office["currency"],
             "format": getattr(settings, "currency_format", DEFAULT_CURRENCY_FORMAT),
             "decimal": getattr(settings, "currency_decimal_separator", DEFAULT_DECIMAL_SEPARATOR),
             "group": getattr(settings, "currency_group_separator", DEFAULT_GROUP_SEPARATOR),
@@ -86,6 +88,12 @@ def _page(page: str) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/")
+def landing() -> Response:
+    """The spa's name, its screens (devices open them with their token) and the office sign-in."""
+    return _page("landing")
 
 
 @bp.get("/kiosk")
@@ -132,8 +140,12 @@ def ticket(public_id: str) -> Response:
 def ticket_qr(public_id: str) -> Response:
     """The QR code a kiosk shows (and prints) for this ticket: the phone page's address."""
     url = ticket_url(_ticket_id(public_id))
-    svg = segno.make_qr(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
-    response = make_response(svg)
+    svg = io.BytesIO()
+    # With its namespace: svg_inline leaves it out, and an <img> then shows nothing (the kiosk's ticket).
+    segno.make_qr(url, error="m").save(
+        svg, kind="svg", xmldecl=False, svgns=True, nl=False, scale=6, border=2, dark="#000", light="#fff"
+    )
+    response = make_response(svg.getvalue())
     response.headers["Content-Type"] = "image/svg+xml"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
