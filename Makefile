@@ -15,16 +15,19 @@ PORT ?= 5000
 APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl strace \
 	fonts-noto-cjk fonts-noto-color-emoji speech-dispatcher speech-dispatcher-espeak-ng
 PYTEST_ARGS ?=
+# `make simulate SIMULATE_ARGS="--customers 200 --speed 1200 --printers"` (python -m server simulate --help)
+SIMULATE_ARGS ?=
 # The screens' Socket.IO client comes from the npm registry and is served by the server itself.
 VENDOR_JS := server/web/static/vendor/socket.io.min.js
 
-.PHONY: help system-deps install run run-cluster demo test test-fast lint typecheck bench services clean
+.PHONY: help system-deps install run run-cluster demo test test-fast lint typecheck bench services clean simulate
 
 help:
 	@echo "make run    - set up and start the server on http://$(HOST):$(PORT) (SQLite, demo data)"
 	@echo "make run-cluster - three server processes on Redis and MariaDB behind nginx (PORT=8080)"
 	@echo "make test   - set up and run the whole test suite (needs MariaDB; started if not running)"
 	@echo "make bench  - run the benchmarks and print figures (MariaDB)"
+	@echo "make simulate - play a simulated spa day through the protocol and check it (SIMULATE_ARGS=...)"
 	@echo "make lint   - ruff and mypy"
 
 system-deps: .stamp-apt
@@ -49,6 +52,10 @@ $(VENDOR_JS): package.json package-lock.json
 run: install
 	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/run-demo.sh
 
+# A simulated spa day through the real protocol on its own server, its invariants checked (issue 14).
+simulate: install
+	$(PY) -m server simulate $(SIMULATE_ARGS)
+
 # Three server processes on Redis and MariaDB behind nginx (bench/cluster.py), demo data.
 run-cluster: install services
 	PY=$(PY) $(PY) scripts/run_cluster.py
@@ -68,9 +75,12 @@ lint: install
 
 bench: install services
 	$(PY) -m bench.claims
+	$(PY) -m bench.claims --concurrency 8 --waiting 5000 --claimed 2000
+	$(PY) -m bench.fanout
 	$(PY) -m bench.connections
 	$(PY) -m bench.appliance
 	$(PY) -m bench.appliance_devices
+	$(PY) -m bench.simulate
 
 clean:
 	rm -rf $(VENV) .stamp-* .pytest_cache .mypy_cache .ruff_cache test-artifacts var node_modules

@@ -41,6 +41,32 @@ def make_app() -> Flask:
         with lock:
             connections.discard(request.sid)  # type: ignore[attr-defined]
 
+    # bench.fanout's two baselines: the same payload re-broadcast to every subscribed screen
+    # ("confirm"), and the original design's way: an empty "queue_changed", after which each
+    # screen asks for the queue again ("queue_snapshot" answers with the payload).
+    latest: dict[str, Any] = {}
+
+    @socketio.on("therapist_subscribe")
+    def subscribe(_: Any = None) -> dict[str, bool]:
+        from flask import request
+        from flask_socketio import join_room
+
+        join_room("therapists", sid=request.sid)  # type: ignore[attr-defined]
+        return {"ok": True}
+
+    @socketio.on("confirm")
+    def confirm(data: dict[str, Any]) -> dict[str, bool]:
+        if data.get("refetch"):
+            latest["payload"] = data["payload"]
+            socketio.emit("queue_changed", {}, to="therapists")
+        else:
+            socketio.emit("therapist_queue_updated", data["payload"], to="therapists")
+        return {"ok": True}
+
+    @socketio.on("queue_snapshot")
+    def snapshot(_: Any = None) -> Any:
+        return latest.get("payload", {})
+
     @app.get("/healthz")
     def healthz() -> Any:
         return jsonify({"status": "ok", "connections": len(connections), "threads": threading.active_count()})

@@ -40,9 +40,29 @@ UPDATE_SQL = (
 )
 
 
-def fill(db: Database, n: int) -> None:
-    """n waiting customers; anything left from the previous run is cleared first."""
-    fill_waiting(db, n, clear=True)
+def fill(db: Database, n: int, *, claimed: int = 0, extra_waiting: int = 0, therapist_id: int | None = None) -> None:
+    """n waiting customers to claim; anything left from the previous run is cleared first.
+    `claimed` customers already with a therapist (claimed, never finished: a busy day's load on
+    the estimates) and `extra_waiting` more waiting behind the n, so that the queue never runs
+    short (the server's run stops at n claims; issue 14's 5,000 waiting and 2,000 claimed)."""
+    from sqlalchemy import func, update
+
+    from server.db.models import Transaction
+    from server.db.queue_repo import bump_version
+
+    fill_waiting(db, claimed, clear=True)
+    with db.write() as s:
+        # Codes of their own (the waiting ones below reuse Q-00000…).
+        s.execute(
+            update(Transaction).values(
+                status="therapist_confirmed", therapist_id=therapist_id, code=func.replace(Transaction.code, "Q-", "C-")
+            )
+        )
+    fill_waiting(db, n + extra_waiting)
+    with db.write() as s:
+        # A version nobody was told of: the server's broadcaster sees the gap at the next change
+        # and re-reads the queue, so its estimates work over all of these rows.
+        bump_version(s)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -50,10 +70,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def raw_loop(database: str, concurrency: int) -> tuple[float, list[float]]:
-    """The floor: the same claim with nothing around it."""
+def raw_loop(database: str, concurrency: int, quota: int) -> tuple[float, list[float]]:
+    """The floor: the same claim with nothing around it, `quota` claims in all."""
     latencies: list[float] = []
     lock = threading.Lock()
+    left = [quota]
     barrier = threading.Barrier(concurrency + 1)
 
     def worker() -> None:
@@ -65,6 +86,10 @@ def raw_loop(database: str, concurrency: int) -> tuple[float, list[float]]:
         mine: list[float] = []
         barrier.wait()
         while True:
+            with lock:
+                if left[0] <= 0:
+                    break
+                left[0] -= 1
             t0 = time.perf_counter()
             with conn.cursor() as cur:
                 cur.execute(CLAIM_SQL)
@@ -89,7 +114,7 @@ def raw_loop(database: str, concurrency: int) -> tuple[float, list[float]]:
     return time.perf_counter() - t0, latencies
 
 
-def _client_process(url: str, token: str, threads: int, start_at: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _client_process(url: str, token: str, threads: int, start_at: float, quota: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
     import socketio
 
     clients = []
@@ -99,12 +124,17 @@ def _client_process(url: str, token: str, threads: int, start_at: float, out: mp
         clients.append(c)
     latencies: list[float] = []
     lock = threading.Lock()
+    left = [quota]
 
     def therapist(c: socketio.Client) -> None:
         mine = []
         while time.time() < start_at:
             time.sleep(0.001)
         while True:
+            with lock:
+                if left[0] <= 0:
+                    break
+                left[0] -= 1
             t0 = time.perf_counter()
             ack = c.call("therapist_confirm_next", {}, timeout=30)
             if not ack["ok"]:
@@ -124,13 +154,15 @@ def _client_process(url: str, token: str, threads: int, start_at: float, out: mp
         c.disconnect()
 
 
-def server_loop(urls: list[str], token: str, concurrency: int) -> tuple[float, list[float]]:
+def server_loop(urls: list[str], token: str, concurrency: int, claims: int) -> tuple[float, list[float]]:
     processes = min(concurrency, 4)
     per = [concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)]
+    quotas = [claims * n // concurrency for n in per]
+    quotas[0] += claims - sum(quotas)
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 2.0 + 0.05 * concurrency  # everyone connected before the start
     procs = [
-        mp.Process(target=_client_process, args=(urls[i % len(urls)], token, n, start_at, out))
+        mp.Process(target=_client_process, args=(urls[i % len(urls)], token, n, start_at, quotas[i], out))
         for i, n in enumerate(per)
     ]
     for p in procs:
@@ -146,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=2000, help="waiting customers claimed per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--waiting", type=int, default=0, help="more customers waiting behind those claimed")
+    parser.add_argument("--claimed", type=int, default=0, help="customers already claimed and never finished")
     parser.add_argument(
         "--processes", type=int, default=1, help="server processes sharing the queue through Redis (scale-out)"
     )
@@ -153,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"MariaDB at {MYSQL_HOST}:{MYSQL_PORT}; {args.claims} claims per row; {args.processes} server process(es)"
+        f"MariaDB at {MYSQL_HOST}:{MYSQL_PORT}; {args.claims} claims per row; {args.processes} server process(es); "
+        f"{args.waiting} more waiting, {args.claimed} claimed"
     )
     rows = []
     with mysql_database() as url, tempfile.TemporaryDirectory() as tmp:
@@ -172,13 +207,14 @@ def main(argv: list[str] | None = None) -> int:
             env |= {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": f"bench-{os.getpid()}"}
         servers = [LiveServer(url, Path(tmp), **env).start() for _ in range(args.processes)]
         try:
+            load = {"claimed": args.claimed, "extra_waiting": args.waiting, "therapist_id": people["Anna"]["id"]}
             for n in args.concurrency:
-                fill(db, args.claims)
-                raw_s, raw_lat = raw_loop(database, n)
-                fill(db, args.claims)
+                fill(db, args.claims, **load)
+                raw_s, raw_lat = raw_loop(database, n, args.claims)
+                fill(db, args.claims, **load)
                 pids = [s.proc.pid for s in servers if s.proc is not None]
                 cpu_before = sum(cpu_s(p) for p in pids)
-                srv_s, srv_lat = server_loop([s.url for s in servers], people["Anna"]["token"], n)
+                srv_s, srv_lat = server_loop([s.url for s in servers], people["Anna"]["token"], n, args.claims)
                 cpu_ms = (sum(cpu_s(p) for p in pids) - cpu_before) / args.claims * 1000
                 assert len(raw_lat) == len(srv_lat) == args.claims, (len(raw_lat), len(srv_lat))
                 rows.append((n, args.claims / raw_s, raw_lat, args.claims / srv_s, srv_lat, cpu_ms))

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve HTTP and Socket.IO (uvicorn: one process, one event loop)")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+
+    from .simulation.options import add_arguments as simulate_arguments
+
+    simulate_arguments(sub.add_parser("simulate", help="play a simulated spa day through the protocol and check it"))
     return parser
 
 
@@ -78,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "contract":
         return _contract(args.out)  # pure: needs no settings, database or logging
+    if args.command == "simulate":
+        return _simulate(args)  # its own server, or the one at --url: not this process's settings
     try:
         overrides: dict[str, Any] = {}
         if args.command == "run":
@@ -174,6 +180,19 @@ def _contract(out: Path | None) -> int:
         out.write_text(text, encoding="utf-8")
         print(f"wrote {out}")
     return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .simulation.options import options_of, validate
+
+    problem = validate(options_of(args))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    from .simulation.run import main as simulate
+
+    configure_logging("text", "WARNING")
+    return simulate(args)
 
 
 def _require_schema(url: str) -> None:

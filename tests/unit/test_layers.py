@@ -22,6 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "server.service": {"common", "server.domain", "server.db"},
     "server.protocol": {"common", "server.domain", "server.db", "server.service"},
     "server.web": {"common", "server.domain", "server.db", "server.service"},
+    "server.simulation": {"common", "server.domain", "server.db", "server.service", "devices"},
     "devices": {"common"},
     "appliance": {"common", "devices"},
 }

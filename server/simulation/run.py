@@ -1,0 +1,117 @@
+"""`python -m server simulate`: set the stage, plan the day, play it, check it, sum it up."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..db.engine import Database
+from . import checks, model
+from .checks import Violation
+from .driver import Played, play
+from .harvest import ledger_of
+from .ledger import Ledger
+from .link import SimulationError
+from .options import Options, options_of, validate
+from .printers import TillPrinters
+from .stage import Sizes, cast_from_tokens, cast_own, minutes_of_catalog, start_own_server
+from .summary import Summary, percentile, utilisation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    summary: Summary
+    violations: list[Violation]
+    played: Played
+    ledger: Ledger
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def simulate(opts: Options) -> Outcome:
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="spa-sim-")))
+        sizes = Sizes(opts.kiosks, opts.rooms, opts.tills)
+        if opts.url:
+            assert opts.database_url and opts.tokens_file
+            url, database_url = opts.url, opts.database_url
+            cast = cast_from_tokens(opts.tokens_file, sizes)
+        else:
+            url, database_url = start_own_server(stack, workdir)
+            cast = cast_own(database_url, sizes)
+        printers = TillPrinters(stack, workdir, url, cast.tills) if opts.printers else None
+        visits = model.plan_day(
+            model.Params(customers=opts.customers, seed=opts.seed), minutes_of_catalog(database_url)
+        )
+        played = play(url, cast, visits, opts.speed)
+        if played.errors:
+            raise SimulationError("; ".join(played.errors[:5]))
+        db = Database(database_url, pool_size=1, max_overflow=0)
+        try:
+            ledger = ledger_of(db, played, claimers=len(cast.rooms), cashiers=len(cast.tills))
+        finally:
+            db.dispose()
+        if printers is not None:
+            per_till: dict[int, int] = {}
+            for p in ledger.payments:
+                if p.device_id is not None:
+                    per_till[p.device_id] = per_till.get(p.device_id, 0) + 1
+            printers.wait_for(per_till)
+            ledger.printed = printers.printed()
+        violations = checks.check(ledger)
+        statuses = [t.status for t in ledger.transactions.values()]
+        summary = Summary(
+            customers=len(played.created),
+            turned_away=played.turned_away,
+            paid=statuses.count("paid"),
+            cancelled=statuses.count("cancelled"),
+            no_show=statuses.count("no_show"),
+            wait_median_min=percentile(played.waits_s, 50) / 60,
+            wait_p90_min=percentile(played.waits_s, 90) / 60,
+            utilisation=utilisation(played.busy_s, len(cast.rooms), played.day_s),
+            day_min=played.day_s / 60,
+            wall_s=played.wall_s,
+            events=played.events,
+            printed=sum(len(n) for n in ledger.printed.values()) if ledger.printed is not None else None,
+        )
+        return Outcome(summary, violations, played, ledger)
+
+
+def main(args: argparse.Namespace) -> int:
+    opts = options_of(args)
+    problem = validate(opts)
+    if problem:
+        print(f"error: {problem}")
+        return 2
+    try:
+        outcome = simulate(opts)
+    except SimulationError as exc:
+        print(f"the simulated day failed: {exc}")
+        return 1
+    print(report(outcome, opts))
+    return 0 if outcome.ok else 1
+
+
+def report(outcome: Outcome, opts: Options) -> str:
+    lines = [
+        f"== a simulated day: {opts.customers} customers, {opts.kiosks} kiosks, {opts.rooms} rooms, "
+        f"{opts.tills} tills, {opts.speed:g}× real speed, seed {opts.seed}" + (", printers" if opts.printers else ""),
+        "== invariants",
+    ]
+    failed = {v.invariant for v in outcome.violations}
+    for name in checks.INVARIANTS:
+        lines.append(f"  {'FAIL' if name in failed else 'ok  '} {name}")
+    lines += [f"  - {v}" for v in outcome.violations[:30]]
+    if len(outcome.violations) > 30:
+        lines.append(f"  … and {len(outcome.violations) - 30} more")
+    lines.append("== summary")
+    lines += [f"  {line}" for line in outcome.summary.lines()]
+    return "\n".join(lines)
