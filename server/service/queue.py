@@ -437,8 +437,8 @@ class QueueService:
         an admin standing in)."""
         if therapist is None or therapist.role is not StaffRole.THERAPIST:
             return None
-        skills = roster_repo.skills(s, [therapist.id])[therapist.id]
-        return None if skills >= roster_repo.active_service_ids(s) else skills
+        skills, active = roster_repo.skills_against_active(s, therapist.id)
+        return None if skills >= active else skills
 
     def room_for(self, s: Session, actor: Principal, therapist: Principal | None, asked: str | None) -> str | None:
         """Where a call sends the customer: the room asked for (any name the pattern allows: room
