@@ -190,12 +190,22 @@ def test_retry_classes_come_from_the_contract(screens: Screens) -> None:
     assert keys[2] != keys[1] and keys[3] != keys[2], "a final refusal ends the action"
 
 
+# The therapist screen's buttons for the moves a staff view lists: always there, enabled as allowed.
 BUTTONS = {
     "#start": "start_service",
     "#add": "add_service",
     "#finish": "finish_service",
     "#release": "give_back",
 }
+# The front desk's corrections it makes on the therapist's own customer: shown only when allowed.
+CORRECTIONS = {
+    "#no-show": "no_show",
+    "#cancel-visit": "cancel",
+    "#undo-start": "undo_start",
+}
+# What the therapist screen offers for its customer, out of everything "allowed" may list. The
+# desk's own moves (assign, prioritise, transfer, recall) and the till's are on their screens.
+THERAPIST_MOVES = {*BUTTONS.values(), *CORRECTIONS.values(), "remove_item", "undo_finish"}
 
 
 def test_therapist_buttons_follow_allowed(screens: Screens, spa: Spa, shot: Any) -> None:
@@ -206,49 +216,70 @@ def test_therapist_buttons_follow_allowed(screens: Screens, spa: Spa, shot: Any)
         view["allowed"] = [move for move in view["allowed"] if move not in withheld]
         seen[view["id"]] = list(view["allowed"])
 
-    therapist = screens.open("therapist", size=STAFF, online=False)
+    therapist = screens.open("therapist", size=STAFF, online=False, room="4")
     with_staff_views(therapist, change)
     therapist.reload()
     sign_in(therapist, "Ben", "2222")
     expect(therapist.locator("html")).to_have_attribute("data-connection", "online")
-    ticket = order(spa, "Greta Lind", 7)
+    ticket = order(spa, "Greta Lind", 7, 5)
     tid, code = ticket["transaction_id"], ticket["code"]
     expect(therapist.locator(f'#waiting li[data-code="{code}"]')).to_be_visible()
-    assert seen[tid] == ["claim_for_therapist", "cancel"]
+    # Waiting: the server lists the desk's moves too; this screen's part is "Next customer".
+    assert seen[tid] == ["claim_for_therapist", "cancel", "assign", "prioritise"]
 
-    def expect_buttons(enabled: set[str]) -> None:
+    def offered() -> set[str]:
+        """The moves the screen offers now: enabled buttons, shown corrections, item removal."""
+        shown = {selector for selector in [*BUTTONS, *CORRECTIONS] if therapist.locator(selector).is_visible()}
+        moves = {
+            move for selector, move in BUTTONS.items() if selector in shown and therapist.locator(selector).is_enabled()
+        }
+        moves |= {move for selector, move in CORRECTIONS.items() if selector in shown}
+        if therapist.locator("#cur-items .remove-item").first.is_visible():
+            moves.add("remove_item")
+        if therapist.locator("#undo-finish").is_visible():
+            moves.add("undo_finish")
+        return moves
+
+    def expect_offered(moves: set[str]) -> None:
         for selector, move in BUTTONS.items():
             button = therapist.locator(selector)
-            if move in enabled:
+            if move in moves:
                 expect(button).to_be_enabled()
             else:
                 expect(button).to_be_disabled()
-        assert {move for move in BUTTONS.values() if move in seen[tid]} == enabled
+        for selector, move in CORRECTIONS.items():
+            expect(therapist.locator(selector)).to_be_visible() if move in moves else expect(
+                therapist.locator(selector)
+            ).to_be_hidden()
+        assert offered() == moves
+        assert moves == set(seen[tid]) & THERAPIST_MOVES  # exactly its part of "allowed"
 
-    # Claimed: start, add a service, give back; not finish.
+    # Claimed: start, add a service, give back, did not come, left, remove an item; not finish.
     therapist.locator("#next").click()
     expect(therapist.locator("#cur-code")).to_have_text(code)
     expect(therapist.locator("#cur-status")).to_contain_text("Called")
-    expect_buttons({"start_service", "add_service", "give_back"})
+    expect_offered({"start_service", "add_service", "give_back", "no_show", "cancel", "remove_item"})
     shot(therapist, "contract-therapist-claimed-1280x800")
 
-    # Started: add a service and finish. Then the server (as the test has it) stops allowing
-    # additions: the button follows "allowed", the status stays "In treatment".
+    # Started: add a service, finish, undo the start, remove an item. Then the server (as the
+    # test has it) stops allowing additions and undos: the buttons follow "allowed".
     therapist.locator("#start").click()
     expect(therapist.locator("#cur-status")).to_contain_text("In treatment")
-    expect_buttons({"add_service", "finish_service"})
+    expect_offered({"add_service", "finish_service", "undo_start", "remove_item"})
     shot(therapist, "contract-therapist-started-1280x800")
-    withheld.add("add_service")
+    withheld.update({"add_service", "undo_start"})
     therapist.reload()  # a fresh snapshot, through the same route
     expect(therapist.locator("#cur-status")).to_contain_text("In treatment")
-    expect_buttons({"finish_service"})
+    expect_offered({"finish_service", "remove_item"})
     withheld.clear()
 
-    # Finished: nothing left for a therapist to do; it leaves the screen for the cashier's queue.
+    # Finished: it leaves the screen for the cashier's queue; undoing the finish is offered a while.
     therapist.locator("#finish").click()
     expect(therapist.locator("#work-notice")).to_have_text(f"{code} is done and goes to the cashier.")
     expect(therapist.locator("#current-empty")).to_be_visible()
-    assert seen[tid] == ["claim_for_cashier", "pay"]
+    assert seen[tid] == ["claim_for_cashier", "pay", "remove_item", "undo_finish", "discount", "void"]
+    expect(therapist.locator("#undo-finish")).to_have_text(f"Undo finish of {code}")
+    assert offered() == {"undo_finish"}  # remove_item there is the till's now
     assert_fits(therapist, "therapist after finishing")
     shot(therapist, "contract-therapist-finished-1280x800")
 

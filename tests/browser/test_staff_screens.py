@@ -1,5 +1,6 @@
 """The therapist and cashier screens beyond the happy path: PIN sign-in, refusals in plain words,
-a scanner typing while a button has the focus, a receipt that did not print, paying by card."""
+a scanner typing while a button has the focus, a receipt that did not print, paying by card; the
+therapist's room, shift and corrections on their own customer (issue 11)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import FakeTill, Screens, Spa, keypad, sign_in
+from server.db.engine import Database
+from server.service.admin import add_catalog_service
+
+from .conftest import FakeTill, Screens, Spa, assert_fits, keypad, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +39,8 @@ def test_therapist_sign_in_and_refusals(screens: Screens, spa: Spa) -> None:
     sign_in(therapist, "Ben", "2222")
     expect(therapist.locator("#who")).to_have_text("Ben")
     expect(therapist.locator("html")).to_have_attribute("data-connection", "online")
+    therapist.locator(".room-choice", has_text="Room 2").click()  # asked once, where they work
+    expect(therapist.locator("#room-label")).to_have_text("Room 2")
 
     therapist.locator("#next").click()
     expect(therapist.locator("#work-error")).to_have_text("Nobody is waiting right now.")
@@ -255,3 +261,154 @@ def test_a_room_box_screen_follows_its_buttons(screens: Screens, spa: Spa) -> No
         expect(room.locator("#current-empty")).to_be_visible()
     finally:
         buttons.close()
+
+
+def many_services(spa: Spa, n: int) -> None:
+    """The catalog grows to a real spa's: n more services, some with long names."""
+    db = Database(spa.server.database_url, pool_size=1, max_overflow=0)
+    try:
+        for i in range(n):
+            name = f"Signature ritual {i + 1}" + (" with warm oils and a scalp massage" if i % 3 == 0 else "")
+            add_catalog_service(db, name, 3000 + 100 * i, 30 + 5 * (i % 6))
+    finally:
+        db.dispose()
+
+
+def staff_call(spa: Spa, who: str, event: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    client = spa.client(who)
+    try:
+        ack = client.call(event, payload) if payload is not None else client.call(event)
+        assert ack["ok"], ack
+        return dict(ack)
+    finally:
+        client.close()
+
+
+# Measured in the page: the add-service dialog's list scrolls inside an opaque dialog, its buttons
+# never overlap each other, and the dialog's Close button stays on the screen.
+DIALOG_JS = """() => {
+  const dialog = document.querySelector("#add-dialog");
+  const list = document.querySelector("#add-list");
+  const boxes = [...list.querySelectorAll(".add-service")].map((b) => b.getBoundingClientRect());
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i += 1) {
+    for (let j = i + 1; j < boxes.length; j += 1) {
+      const a = boxes[i], b = boxes[j];
+      const across = a.left < b.right - 0.5 && b.left < a.right - 0.5;
+      if (across && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps += 1;
+    }
+  }
+  const close = dialog.querySelector('[data-action="add-close"]').getBoundingClientRect();
+  return {
+    count: boxes.length,
+    overlaps,
+    scrolls: list.scrollHeight > list.clientHeight + 1,
+    overflowY: getComputedStyle(list).overflowY,
+    background: getComputedStyle(dialog).backgroundColor,
+    closeOnScreen: close.top >= 0 && close.bottom <= innerHeight && close.height > 0,
+  };
+}"""
+
+
+def test_therapist_room_shift_and_own_corrections(screens: Screens, spa: Spa, shot: Any) -> None:
+    many_services(spa, 18)  # 25 in all
+    mona = order(spa, "Mona Vik", 1, 5)
+    nils = order(spa, "Nils Dahl", 4)  # hot stone: Anna only
+    staff_call(spa, "Erik", "front_desk_priority", {"transaction_id": 2, "priority": True, "reason": "vip"})
+
+    therapist = screens.open("therapist", size=(1280, 800), online=False)
+    sign_in(therapist, "Anna", "1111")
+    expect(therapist.locator("#room-dialog")).to_be_visible()  # where does she work today?
+    shot(therapist, "therapist-choose-room-1280x800")
+    therapist.locator(".room-choice", has_text="Room 3").click()
+    expect(therapist.locator("#room-dialog")).to_be_hidden()
+    expect(therapist.locator("#room-label")).to_have_text("Room 3")
+    anna = next(t for t in staff_call(spa, "Erik", "staff_roster")["therapists"] if t["name"] == "Anna")
+    assert anna["room"] == "Room 3"
+
+    # Call order: the priority customer first, marked.
+    rows = therapist.locator("#waiting li")
+    expect(rows).to_have_count(2)
+    assert rows.evaluate_all("rs => rs.map((r) => r.dataset.code)") == [nils, mona]
+    expect(rows.first.locator(".mark-priority")).to_have_text("Priority")
+
+    # Off shift: nobody on shift does Nils's hot stone massage now, and the screen shows it.
+    therapist.locator("#shift").click()
+    expect(therapist.locator("#shift")).to_have_text("Off shift")
+    expect(therapist.locator("#work-notice")).to_have_text("You are off shift: customers are not sent to you.")
+    expect(rows.first.locator(".mark-unservable")).to_have_text("Nobody on shift can do all of this")
+    shot(therapist, "therapist-off-shift-1280x800")
+    therapist.locator("#shift").click()
+    expect(therapist.locator("#shift")).to_have_text("On shift")
+    expect(rows.first.locator(".mark-unservable")).to_have_count(0)
+
+    # Nils is called and does not come: asked first, then out of the queue (the desk may recall).
+    therapist.locator("#next").click()
+    expect(therapist.locator("#cur-code")).to_have_text(nils)
+    expect(therapist.locator("#cur-status")).to_have_text("Called · Room 3")
+    expect(therapist.locator("#cur-marks .mark-priority")).to_be_visible()
+    therapist.locator("#no-show").click()
+    expect(therapist.locator("#confirm-title")).to_have_text(f"{nils} did not come?")
+    therapist.locator("#confirm-no").click()
+    expect(therapist.locator("#cur-code")).to_have_text(nils)
+    therapist.locator("#no-show").click()
+    therapist.locator("#confirm-yes").click()
+    expect(therapist.locator("#work-notice")).to_have_text(f"{nils} is marked as not come.")
+    expect(therapist.locator("#current-empty")).to_be_visible()
+    assert staff_call(spa, "Erik", "get_transaction", {"transaction_id": 2})["transaction"]["status"] == "no_show"
+
+    # Mona: a service added from a catalog of 25, in a dialog that scrolls over an opaque page.
+    therapist.locator("#next").click()
+    expect(therapist.locator("#cur-code")).to_have_text(mona)
+    therapist.locator("#add").click()
+    expect(therapist.locator(".add-service")).to_have_count(25)
+    measured = therapist.evaluate(DIALOG_JS)
+    assert measured["overlaps"] == 0 and measured["scrolls"] and measured["overflowY"] == "auto", measured
+    assert measured["background"].startswith("rgb("), measured  # no alpha: nothing shows through
+    assert measured["closeOnScreen"], measured
+    shot(therapist, "therapist-add-25-services-1280x800")
+    therapist.locator(".add-service", has_text="Signature ritual 18").click()
+    expect(therapist.locator("#cur-items li")).to_have_count(3)
+
+    # Added by mistake: removed again, after asking.
+    therapist.locator("#cur-items li", has_text="Signature ritual 18").locator(".remove-item").click()
+    expect(therapist.locator("#confirm-title")).to_have_text(f"Remove Signature ritual 18 from {mona}?")
+    therapist.locator("#confirm-yes").click()
+    expect(therapist.locator("#cur-items li")).to_have_count(2)
+    expect(therapist.locator("#work-notice")).to_have_text("Signature ritual 18 removed.")
+    expect(therapist.locator("#cur-total")).to_contain_text("€70.00")
+
+    # Start pressed too soon: undone. Finish pressed too soon: undone while the till has not got it.
+    therapist.locator("#start").click()
+    expect(therapist.locator("#cur-status")).to_have_text("In treatment · Room 3")
+    therapist.locator("#undo-start").click()
+    expect(therapist.locator("#cur-status")).to_have_text("Called · Room 3")
+    expect(therapist.locator("#work-notice")).to_have_text(f"{mona}: start undone.")
+    therapist.locator("#start").click()
+    therapist.locator("#finish").click()
+    expect(therapist.locator("#current-empty")).to_be_visible()
+    expect(therapist.locator("#undo-finish")).to_have_text(f"Undo finish of {mona}")
+    shot(therapist, "therapist-undo-finish-1280x800")
+    therapist.locator("#undo-finish").click()
+    expect(therapist.locator("#cur-code")).to_have_text(mona)
+    expect(therapist.locator("#cur-status")).to_have_text("In treatment · Room 3")
+    expect(therapist.locator("#work-notice")).to_have_text(f"{mona} is back in treatment.")
+    expect(therapist.locator("#undo-finish")).to_be_hidden()
+    therapist.locator("#finish").click()
+    expect(therapist.locator("#undo-finish")).to_be_visible()
+    staff_call(spa, "cashier-1", "cashier_claim_next")  # the till has it now: no more undo
+    expect(therapist.locator("#undo-finish")).to_be_hidden()
+
+    # A customer who left after being called: cancelled by their therapist, reason "left".
+    olle = order(spa, "Olle Berg", 7)
+    therapist.locator("#next").click()
+    expect(therapist.locator("#cur-code")).to_have_text(olle)
+    therapist.locator("#cancel-visit").click()
+    expect(therapist.locator("#confirm-title")).to_have_text(f"Did {olle} leave?")
+    shot(therapist, "therapist-confirm-left-1280x800")
+    therapist.locator("#confirm-yes").click()
+    expect(therapist.locator("#work-notice")).to_have_text(f"{olle} was cancelled.")
+    expect(therapist.locator("#current-empty")).to_be_visible()
+    left = staff_call(spa, "Erik", "get_transaction", {"transaction_id": 3})["transaction"]
+    assert (left["status"], left["cancel_reason"]) == ("cancelled", "left")
+    assert_fits(therapist, "the therapist screen after a day's corrections")

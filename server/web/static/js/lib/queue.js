@@ -28,3 +28,8 @@ export function allows(view, move) {
 export function allowsAny(view, moves) {
   return moves.some((move) => allows(view, move));
 }
+
+/** Call order, as the server calls them: priority first, then first come first served. */
+export function byCallOrder(a, b) {
+  return Number(Boolean(b.priority)) - Number(Boolean(a.priority)) || byQueuePlace(a, b);
+}
