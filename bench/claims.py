@@ -50,15 +50,18 @@ def fill(db: Database, n: int, *, claimed: int = 0, extra_waiting: int = 0, ther
     from server.db.models import Transaction
     from server.db.queue_repo import bump_version
 
-    fill_waiting(db, claimed, clear=True)
-    with db.write() as s:
-        # Codes of their own (the waiting ones below reuse Q-00000…).
-        s.execute(
-            update(Transaction).values(
-                status="therapist_confirmed", therapist_id=therapist_id, code=func.replace(Transaction.code, "Q-", "C-")
+    if claimed:
+        fill_waiting(db, claimed, clear=True)
+        with db.write() as s:
+            # Codes of their own (the waiting ones below reuse Q-00000…).
+            s.execute(
+                update(Transaction).values(
+                    status="therapist_confirmed",
+                    therapist_id=therapist_id,
+                    code=func.replace(Transaction.code, "Q-", "C-"),
+                )
             )
-        )
-    fill_waiting(db, n + extra_waiting)
+    fill_waiting(db, n + extra_waiting, clear=not claimed)
     with db.write() as s:
         # A version nobody was told of: the server's broadcaster sees the gap at the next change
         # and re-reads the queue, so its estimates work over all of these rows.
