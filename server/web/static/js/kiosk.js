@@ -9,7 +9,8 @@ import { NameKeyboard } from "./lib/keypad.js";
 import { Live, whileBusy } from "./lib/live.js";
 import { money, toCents } from "./lib/money.js";
 import { dayAndTime, timeOfDay } from "./lib/when.js";
-import { LANGUAGE, applyStrings, errorText, strings } from "./strings.js";
+import { chooseLanguage, chosenLanguage, forgetLanguage, languageButton, languageOf } from "./lib/language.js";
+import { applyStrings, errorText, strings } from "./strings.js";
 
 const t = strings("kiosk");
 // The server's limits (common/wire.py Limits, through the page config): of one service, services
@@ -28,6 +29,9 @@ const CANCEL_MS = numberParam("cancel", 20, 1, 3600) * 1000;
 const INTAKE_MS = numberParam("intake", 30, 1, 3600) * 1000;
 const CATALOG_RETRY_MS = 5000;
 const NAME_COUNT_FROM = 10; // the count turns to a warning this many characters before the limit
+// A language switch reloads the page (every word, the keyboard's layout); a customer switching
+// on the catalog comes back to it with their cart, kept here for that one reload.
+const RESUME_KEY = "spa.kiosk.resume";
 
 const screens = {
   attract: $("#attract"),
@@ -46,6 +50,7 @@ const state = {
   confirming: false,
   intake: null, // the server's: {state: open|closed|last_entry_passed|full, opens_at, …}
   cancellable: false, // the ticket on screen may still be cancelled from here
+  resumeCart: null, // [[service id, quantity]] from before a language switch, until the catalog is in
 };
 
 let live = null;
@@ -63,7 +68,7 @@ const keyboard = new NameKeyboard($("#keyboard"), {
     letters: t("letters"),
   },
   maxLength: MAX_NAME,
-  language: (config.language || LANGUAGE).split("-")[0],
+  language: languageOf(config).split("-")[0],
   onChange: () => renderName(),
   onLimit: () => flash($("#name-error"), t("name_limit", { n: MAX_NAME }), 5000),
 });
@@ -78,7 +83,12 @@ function show(screen) {
 
 function armIdle() {
   clearTimeout(idleTimer);
-  if (state.screen === "attract" || state.screen === "closed" || state.screen === "no-token") return;
+  if (state.screen === "attract" || state.screen === "closed") {
+    // A customer's language left on the attract screen goes back to the spa's in a while.
+    if (chosenLanguage(config.languages)) idleTimer = setTimeout(onIdle, IDLE_MS);
+    return;
+  }
+  if (state.screen === "no-token") return;
   idleTimer = setTimeout(onIdle, state.screen === "ticket" ? TICKET_MS : IDLE_MS);
 }
 
@@ -92,6 +102,11 @@ function onIdle() {
 
 function toAttract() {
   forgetTicket();
+  // The next customer starts in the spa's language, not in the previous one's.
+  if (forgetLanguage(config)) {
+    location.reload();
+    return;
+  }
   state.cart.clear();
   keyboard.clear();
   for (const error of document.querySelectorAll(".error")) flash(error, "", 0);
@@ -215,6 +230,12 @@ async function loadCatalog() {
     return;
   }
   state.catalog = ack.services.filter((s) => s.active !== false);
+  if (state.resumeCart) {
+    for (const [id, quantity] of state.resumeCart) {
+      if (service(id) && quantity > 0) state.cart.set(id, Math.min(MAX_QUANTITY, quantity));
+    }
+    state.resumeCart = null;
+  }
   for (const id of [...state.cart.keys()]) if (!service(id)) state.cart.delete(id);
   renderCatalog();
   renderCart();
@@ -409,6 +430,41 @@ async function cancelTicket(button) {
   else flash($("#ticket-error"), errorText(t, ack.error), 8000);
 }
 
+// ---- the customer's language -----------------------------------------------------------------
+
+/** Reloads the page in `code`; only before an order is under way (attract, catalog), whose cart
+ * comes back after the reload. */
+function switchLanguage(code) {
+  if (state.screen !== "attract" && state.screen !== "order") return;
+  try {
+    if (state.screen === "order") sessionStorage.setItem(RESUME_KEY, JSON.stringify({ screen: "order", cart: [...state.cart] }));
+  } catch {
+    // storage switched off: the language stays too (lib/language.js), nothing to resume
+  }
+  chooseLanguage(code);
+  location.reload();
+}
+
+/** What a language switch left to resume, once: {screen: "order", cart: [[id, quantity]]} or null. */
+function takeResume() {
+  try {
+    const raw = sessionStorage.getItem(RESUME_KEY);
+    sessionStorage.removeItem(RESUME_KEY);
+    const resume = raw && JSON.parse(raw);
+    return resume && resume.screen === "order" && Array.isArray(resume.cart) ? resume : null;
+  } catch {
+    return null;
+  }
+}
+
+function mountLanguageButtons() {
+  document.documentElement.lang = languageOf(config);
+  for (const slot of document.querySelectorAll("[data-language-slot]")) {
+    const button = languageButton(config, switchLanguage);
+    if (button) slot.replaceChildren(button);
+  }
+}
+
 // ---- wiring -------------------------------------------------------------------------------
 
 onAction(document.body, {
@@ -476,7 +532,14 @@ function main() {
     show("no-token");
     return;
   }
-  show("attract");
+  mountLanguageButtons();
+  const resume = takeResume();
+  if (resume) {
+    state.resumeCart = resume.cart.filter((line) => Array.isArray(line) && line.length === 2).map(([id, q]) => [Number(id), Number(q)]);
+    show("order");
+  } else {
+    show("attract");
+  }
   live = new Live({
     token,
     page: "kiosk",

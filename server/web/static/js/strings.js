@@ -1,6 +1,8 @@
 // Every word the screens show or say, in one place, one table per page: translate here.
 // "{name}" placeholders are filled in by the page. Amounts arrive already formatted.
 
+import { languageOf } from "./lib/language.js";
+
 export const LANGUAGE = "en";
 
 export const STRINGS = {
@@ -761,6 +763,62 @@ const STAFF_COMMON_DE = {
 
 /** German, one table per page like STRINGS; a key missing here is shown in English. */
 export const STRINGS_DE = {
+  common: {
+    connecting: "Verbinde…",
+    reconnecting: "Verbindung wird wiederhergestellt…",
+    refused: "Dieser Bildschirm ist nicht freigegeben. Bitte die Leitung, ihn neu einzurichten.",
+    no_token: "Dieser Bildschirm hat kein Geräte-Token. Als {path}#token=… öffnen.",
+    loading: "Wird geladen…",
+    close: "Schließen",
+    back: "Zurück",
+    cancel: "Abbrechen",
+    sign_in: "Anmelden",
+    sign_out: "Abmelden",
+    session_over: "Die Anmeldung ist abgelaufen. Bitte erneut anmelden.",
+    minutes: "{n} Min.",
+    wait_now: "jetzt",
+    wait_about: "etwa {n} Min.",
+    room: "Raum {room}",
+    items_count_one: "1 Anwendung",
+    items_count: "{n} Anwendungen",
+    status_pending_therapist: "Wartet",
+    status_therapist_confirmed: "Aufgerufen",
+    status_in_service: "In Behandlung",
+    status_awaiting_payment: "Zahlt noch",
+    status_paying: "Zahlt",
+    status_paid: "Bezahlt",
+    status_cancelled: "Storniert",
+  },
+
+  errors: {
+    invalid_payload: "Das wurde nicht angenommen: {message}",
+    forbidden: "Nicht erlaubt: {message}",
+    not_found: "Nicht gefunden: {message}",
+    queue_empty: "Gerade wartet niemand.",
+    invalid_state: "Das geht gerade nicht: {message}",
+    insufficient_payment: "Zu wenig Geld: {message}",
+    unknown_service: "Diese Anwendung wird nicht mehr angeboten.",
+    conflict: "Jemand anderes hat das im selben Moment geändert. Bitte noch einmal.",
+    busy: "Der Server ist ausgelastet. Bitte gleich noch einmal.",
+    internal_error: "Auf dem Server ging etwas schief; nichts wurde geändert.",
+    timeout: "Keine Antwort vom Server. Bitte noch einmal.",
+    offline: "Keine Verbindung zum Server. Bitte kurz warten und erneut versuchen.",
+    wrong_pin: "Falsche PIN. Bitte erneut versuchen.",
+    confirmation_needed: "Bitte den Betrag prüfen: {message}",
+    till_closed: "Diese Kasse ist geschlossen: Bargeld erst nach dem Öffnen.",
+    manager_needed: "Die PIN einer Leitung wird gebraucht: {message}",
+  },
+
+  signin: {
+    signin_title: "Wer sind Sie?",
+    signin_pin_title: "PIN für {name}",
+    signin_ok: "Anmelden",
+    signin_no_staff: "Hier kann sich noch niemand anmelden: Mitarbeitende brauchen eine PIN.",
+    signin_token_label: "Oder ein Mitarbeiter-Token einfügen",
+    signin_token_use: "Token verwenden",
+    signin_token_placeholder: "st_…",
+  },
+
   // Issue 11: the customer's screens — the kiosk, the lobby and the phone ticket (complete; the
   // few shared words they use are repeated here so they never fall back to English).
   kiosk: {
@@ -1393,11 +1451,11 @@ export const STRINGS_DE = {
 
 const BY_LANGUAGE = { de: STRINGS_DE };
 
-/** The spa's language from the page's configuration (the office sets it), else English. */
+/** The language this tab's customer chose (lib/language.js), else the spa's from the page's
+ * configuration (the office sets it), else English. */
 function pageLanguage() {
   try {
-    const config = JSON.parse(document.getElementById("page-config").textContent);
-    return config.language || "en";
+    return languageOf(JSON.parse(document.getElementById("page-config").textContent));
   } catch {
     return "en";
   }

@@ -6,6 +6,7 @@
 import { config } from "./lib/config.js";
 import { roomText } from "./lib/dom.js";
 import { timeOfDay } from "./lib/when.js";
+import { chooseLanguage, languageButton, languageOf } from "./lib/language.js";
 import { applyStrings, strings } from "./strings.js";
 
 const t = strings("ticket");
@@ -86,6 +87,15 @@ async function poll() {
   }
   if (!FINAL.has(status)) setTimeout(poll, POLL_MS);
 }
+
+// The customer's language stays with this tab; the page holds nothing a reload would lose.
+document.documentElement.lang = languageOf(config);
+const languageSlot = document.querySelector("[data-language-slot]");
+const language = languageButton(config, (code) => {
+  chooseLanguage(code);
+  location.reload();
+});
+if (language) languageSlot.replaceChildren(language);
 
 applyStrings(document, t);
 poll();
