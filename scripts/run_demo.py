@@ -99,6 +99,20 @@ class Supervisor:
                 child.wait()
 
 
+def wait_for_port(host: str, port: int, supervisor: Supervisor, timeout_s: float = 30.0) -> None:
+    """Until the server listens (so the till's first connect is not a refused one), or gives up
+    quietly: the till retries by itself, and a server that died is the supervisor's to report."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not supervisor.stopping.is_set():
+        if any(child.poll() is not None for _, child in supervisor.children):
+            return
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+
+
 def run(argv: list[str], log: Path) -> None:
     """A set-up step, its output kept in ``log``; on failure the log is shown and the demo ends."""
     with open(log, "ab") as out:
@@ -211,8 +225,9 @@ def main() -> int:
             time.sleep(0.1)
         (var / "appliance-state").mkdir(exist_ok=True)
         config = appliance_config(var, base, str(people["cashier-1"]["token"]), printer_port)
-        supervisor.start("till", [PY, "-m", "appliance", "--config", str(config)])
         supervisor.start("server", [PY, "-m", "server", "run", "--host", HOST, "--port", str(port)])
+        wait_for_port(HOST, port, supervisor)
+        supervisor.start("till", [PY, "-m", "appliance", "--config", str(config)])
         return supervisor.watch()
     finally:
         supervisor.stop_all()
