@@ -206,12 +206,16 @@ class Broadcaster:
         self._emitter.emit("therapist_queue_updated", staff, to=THERAPIST_ROOM)
         self._emitter.emit("cashier_queue_updated", staff, to=CASHIER_ROOM)
         now = self._clock()
+        # Many customers share a wait (a therapist's next free minute): each time written once.
+        times: dict[int | None, str | None] = {}
         estimates = [
             {
                 "id": e.id,
                 "position": e.position,
                 "estimated_wait_min": e.estimated_wait_min,
-                "estimated_call_at": call_at(now, e.estimated_wait_min),
+                "estimated_call_at": times[e.estimated_wait_min]
+                if e.estimated_wait_min in times
+                else times.setdefault(e.estimated_wait_min, call_at(now, e.estimated_wait_min)),
             }
             for e in self._mirror.estimates(now, ESTIMATES_IN_BROADCAST)
         ]
