@@ -48,7 +48,7 @@ class Role(StrEnum):
 
 # Which device kinds each role runs; the others in the file are checked, then ignored.
 ROLE_KINDS: dict[Role, frozenset[str]] = {
-    Role.KIOSK: frozenset({"touch_evdev", "touch_fifo"}),
+    Role.KIOSK: frozenset({"touch_evdev", "touch_fifo", "printer_usb", "printer_serial", "printer_network"}),
     Role.CASHIER: frozenset({"scanner_evdev", "scanner_serial", "printer_usb", "printer_serial", "printer_network"}),
     Role.ROOM: frozenset({"buttons_evdev", "buttons_fifo"}),
     Role.LOBBY: frozenset(),
@@ -78,8 +78,15 @@ class RoomSettings:
 
 @dataclass(frozen=True)
 class CashierSettings:
+    """A till's printing; the printer worker and the receipts take a kiosk's in the same shape."""
+
     printer: str | None  # a device name; None: this till prints no receipts
     drawer: bool = True
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    printer: str | None = None  # a device name: prints each new order's ticket; None: prints nothing
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ class ApplianceConfig:
     ignored_devices: tuple[DeviceSpec, ...]  # valid, but not used by this role
     room: RoomSettings | None = None
     cashier: CashierSettings | None = None
+    kiosk: KioskSettings | None = None
     lobby: LobbySettings | None = None
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     warnings: tuple[str, ...] = ()
@@ -130,6 +138,17 @@ class ApplianceConfig:
     @property
     def outbox_path(self) -> Path:
         return self.state_dir / "outbox.sqlite3"
+
+    @property
+    def printing(self) -> CashierSettings | None:
+        """How this appliance prints the jobs the server sends: a till's settings (even without a
+        printer: its jobs are then reported as not printed), a kiosk's when it has a printer (no
+        cash drawer there); None: it takes no print jobs."""
+        if self.cashier is not None:
+            return self.cashier
+        if self.kiosk is not None and self.kiosk.printer is not None:
+            return CashierSettings(self.kiosk.printer, drawer=False)
+        return None
 
     def device(self, name: str) -> DeviceSpec:
         return next(d for d in self.devices if d.name == name)
@@ -210,8 +229,7 @@ def _room(data: Mapping[str, Any]) -> RoomSettings:
     return RoomSettings(number, token)
 
 
-def _cashier(data: Mapping[str, Any], devices: Mapping[str, DeviceSpec]) -> CashierSettings:
-    t = _reader("cashier", data)
+def _printer(t: TableReader, devices: Mapping[str, DeviceSpec]) -> str | None:
     printer: str | None = t.get_str("printer", None)
     if printer is not None:
         spec = devices.get(printer)
@@ -219,9 +237,22 @@ def _cashier(data: Mapping[str, Any], devices: Mapping[str, DeviceSpec]) -> Cash
             raise t.error("printer", f"no [devices.{printer}] table in this file")
         if not spec.is_printer:
             raise t.error("printer", f"devices.{printer} is a {spec.kind}, not a printer")
+    return printer
+
+
+def _cashier(data: Mapping[str, Any], devices: Mapping[str, DeviceSpec]) -> CashierSettings:
+    t = _reader("cashier", data)
+    printer = _printer(t, devices)
     drawer: bool = t.get_bool("drawer", True)
     t.finish()
     return CashierSettings(printer, drawer)
+
+
+def _kiosk(data: Mapping[str, Any], devices: Mapping[str, DeviceSpec]) -> KioskSettings:
+    t = _reader("kiosk", data)
+    printer = _printer(t, devices)
+    t.finish()
+    return KioskSettings(printer)
 
 
 def _lobby(data: Mapping[str, Any]) -> LobbySettings:
@@ -302,12 +333,16 @@ def parse_config(data: Mapping[str, Any], path: Path, *, allow_virtual: bool = F
     kinds = with_virtual_kinds() if allow_virtual else KINDS
     specs = _device_specs(top.get_table("devices", None, allow_empty=True), kinds)
     warnings: list[str] = []
-    sections = {r: top.get_table(r.value, None, allow_empty=True) for r in (Role.ROOM, Role.CASHIER, Role.LOBBY)}
+    sections = {
+        r: top.get_table(r.value, None, allow_empty=True) for r in (Role.KIOSK, Role.ROOM, Role.CASHIER, Role.LOBBY)
+    }
     for other, section in sections.items():
         if section is not None and other is not role:
             warnings.append(f"[{other.value}]: ignored, this appliance's role is {role.value}")
-    room = cashier = lobby = None
-    if role is Role.ROOM:
+    room = cashier = kiosk = lobby = None
+    if role is Role.KIOSK:
+        kiosk = _kiosk(sections[Role.KIOSK] or {}, specs)
+    elif role is Role.ROOM:
         if sections[Role.ROOM] is None:
             raise ConfigError('room: missing; a room appliance needs [room] with number = "…"')
         room = _room(sections[Role.ROOM] or {})
@@ -322,8 +357,9 @@ def parse_config(data: Mapping[str, Any], path: Path, *, allow_virtual: bool = F
     ignored: list[DeviceSpec] = []
     for spec in specs.values():
         runs = spec.kind in ROLE_KINDS[role]
-        if role is Role.CASHIER and spec.is_printer:
-            runs = cashier is not None and spec.name == cashier.printer
+        if spec.is_printer:  # only the one [cashier] or [kiosk] names is opened
+            printer = cashier.printer if cashier else kiosk.printer if kiosk else None
+            runs = runs and spec.name == printer
         (used if runs else ignored).append(spec)
         if not runs:
             warnings.append(f"devices.{spec.name} ({spec.kind}): not used by a {role.value} appliance; not opened")
@@ -343,6 +379,7 @@ def parse_config(data: Mapping[str, Any], path: Path, *, allow_virtual: bool = F
         ignored_devices=tuple(ignored),
         room=room,
         cashier=cashier,
+        kiosk=kiosk,
         lobby=lobby,
         daemon=daemon,
         warnings=tuple(warnings),

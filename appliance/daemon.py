@@ -20,7 +20,7 @@ from common.sdnotify import Notifier, listen_fds
 
 from . import SOFTWARE
 from .clock import TillClock
-from .config import ApplianceConfig, DeviceSpec, Role
+from .config import ApplianceConfig, DeviceSpec
 from .fdstore import DeviceFds
 from .messages import JobsArrived, NetMessage
 from .network import NetWorker
@@ -101,20 +101,23 @@ class Appliance:
         factories: list[WorkerFactory] = []
         for spec in self.config.devices:
             factories.append(self._device_worker(spec))
-        cashier = self.config.role is Role.CASHIER
+        prints = self.config.printing is not None  # a till, a kiosk with a printer
         net_inbox, printer_inbox = self.net_inbox, self.printer_inbox
         factories.append(
-            lambda: NetWorker(self.config, self._outbox, self._jobs if cashier else None, net_inbox, printer_inbox)
+            lambda: NetWorker(self.config, self._outbox, self._jobs if prints else None, net_inbox, printer_inbox)
         )
         return factories
 
     def _device_worker(self, spec: DeviceSpec) -> WorkerFactory:
         if spec.is_printer:
-            assert self.config.cashier is not None
-            cashier = self.config.cashier
+            printing = self.config.printing
+            assert printing is not None
             inbox: queue.Queue[JobsArrived] = queue.Queue(PRINTER_INBOX_SIZE)
             self.printer_inbox = inbox
-            return lambda: PrinterWorker(spec, cashier, self._jobs, inbox, self.net_inbox, clock=self.clock)
+            server_url = self.config.server_url
+            return lambda: PrinterWorker(
+                spec, printing, self._jobs, inbox, self.net_inbox, clock=self.clock, server_url=server_url
+            )
         return lambda: InputReader(spec, self.config, self._outbox, self.net_inbox, fds=self.fds)
 
     def _install_signal_handlers(self) -> None:

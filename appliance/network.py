@@ -63,7 +63,7 @@ class NetWorker:
     ) -> None:
         self._config = config
         self._open_outbox = open_outbox
-        self._open_jobs = open_jobs  # a till: receipts to keep, print and report
+        self._open_jobs = open_jobs  # a till, a kiosk with a printer: jobs to keep, print and report
         self._inbox = inbox
         self._printer_inbox = printer_inbox
         self._health: dict[str, DeviceHealth] = {d.name: DeviceHealth(DeviceState.CLOSED) for d in config.devices}
@@ -100,7 +100,7 @@ class NetWorker:
                 receipts.close()
 
     def _receipts(self) -> Receipts | None:
-        if self._open_jobs is None or self._config.cashier is None:
+        if self._open_jobs is None or self._config.printing is None:
             return None
         return Receipts(self._open_jobs(), self._printer_inbox, self._config)
 
@@ -258,7 +258,9 @@ class NetWorker:
         now = time.monotonic()
         self._last_heartbeat = now
         self._heartbeat_at = now + self._config.heartbeat_s
-        link.send("appliance_heartbeat", heartbeat_payload(self._reports(outbox), SOFTWARE), self._heartbeat_acked)
+        # `prints`: a kiosk is sent its tickets only when it says it has a printer to print them on.
+        payload = heartbeat_payload(self._reports(outbox), SOFTWARE, prints=self._printer_inbox is not None)
+        link.send("appliance_heartbeat", payload, self._heartbeat_acked)
 
     def _reports(self, outbox: Outbox) -> dict[str, DeviceReport]:
         reports = {}

@@ -50,8 +50,10 @@ class PrinterWorker:
         net_inbox: queue.Queue[NetMessage],
         make_device: Callable[[str, Mapping[str, Any]], object] | None = None,
         clock: TillClock | None = None,
+        server_url: str = "",
     ) -> None:
         self.device = spec.name
+        self._server_url = server_url  # in front of a ticket's QR address sent as a path
         self._clock = clock or TillClock("")
         self._make_device = make_device or spec.factory  # a test passes its own
         self.thread_name = f"{spec.name}.worker"
@@ -111,7 +113,8 @@ class PrinterWorker:
             if job_id in self._submitted:
                 continue
             try:
-                job = print_job(payload, drawer=self._cashier.drawer and not drawer_sent, now=self._clock.now())
+                drawer = self._cashier.drawer and not drawer_sent
+                job = print_job(payload, drawer=drawer, now=self._clock.now(), server_url=self._server_url)
                 printer.submit(job)
             except ValueError as exc:
                 logger.warning("%s: job %s cannot be printed: %s", self.device, job_id, exc)

@@ -275,17 +275,26 @@ def _line_value(value: str, zone: tzinfo | None) -> str | datetime:
     return value
 
 
-def document_job(payload: Mapping[str, Any], *, drawer: bool) -> DocumentJob:
+def ticket_url(url: str, server_url: str) -> str:
+    """A ticket's phone page: as sent when absolute; a path (the server has no SPA_PUBLIC_URL) after
+    the address this appliance reaches the server at, as a kiosk's page puts its own in front."""
+    if url.startswith("/") and not url.startswith("//") and server_url:
+        return server_url.rstrip("/") + url
+    return url
+
+
+def document_job(payload: Mapping[str, Any], *, drawer: bool, server_url: str = "") -> DocumentJob:
     """The print job for a ``print_document`` payload (a void or refund slip, a till's opening,
-    cash in or out, an X or Z report). ``drawer`` as for ``receipt_job``: the server asks for the
-    drawer only where cash moves (a cash refund, cash in or out, the opening float)."""
+    cash in or out, an X or Z report, a kiosk's ticket). ``drawer`` as for ``receipt_job``: the
+    server asks for the drawer only where cash moves (a cash refund, cash in or out, the opening
+    float). ``server_url``: for a ticket's address sent as a path (``ticket_url``)."""
     request = print_request(payload)
     body = payload.get("document")
     if not isinstance(body, Mapping):
         raise ValueError("print_document.document: must be an object")
     open_drawer = _open_drawer(payload, "print_document")
     what = "document"
-    number = body.get("number")
+    number, code, url = body.get("number"), body.get("code"), body.get("url")
     zone = spa_zone(body.get("timezone"))
     lines = tuple(
         DocumentLine(
@@ -303,14 +312,18 @@ def document_job(payload: Mapping[str, Any], *, drawer: bool) -> DocumentJob:
         till=_text(body, "till", what=what),
         lines=lines,
         number=_text(body, "number", what=what) if number is not None else None,
+        code=_text(body, "code", what=what) if code is not None else None,
+        url=ticket_url(_text(body, "url", what=what), server_url) if url is not None else None,
     )
     return DocumentJob(request.job_id, document, open_drawer=open_drawer and drawer)
 
 
-def print_job(payload: Mapping[str, Any], *, drawer: bool, now: datetime | None = None) -> ReceiptJob | DocumentJob:
+def print_job(
+    payload: Mapping[str, Any], *, drawer: bool, now: datetime | None = None, server_url: str = ""
+) -> ReceiptJob | DocumentJob:
     """A ``print_receipt`` or ``print_document`` payload → its job (``receipt_job``, ``document_job``)."""
     if event_of(payload) == "print_document":
-        return document_job(payload, drawer=drawer)
+        return document_job(payload, drawer=drawer, server_url=server_url)
     return receipt_job(payload, drawer=drawer, now=now)
 
 
@@ -348,8 +361,9 @@ class DeviceReport:
     last_event_at: float | None = None
 
 
-def heartbeat_payload(devices: Mapping[str, DeviceReport], software: str) -> dict[str, Any]:
+def heartbeat_payload(devices: Mapping[str, DeviceReport], software: str, *, prints: bool = False) -> dict[str, Any]:
     return {
+        "prints": prints,
         "devices": {
             name: {
                 "state": wire_text(report.state, Limits.MAX_DEVICE_STATE) or "unknown",

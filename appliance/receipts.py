@@ -27,10 +27,11 @@ class Receipts:
     """Used by the network thread only (its own store connection)."""
 
     def __init__(self, jobs: PrintJobs, printer_inbox: queue.Queue[JobsArrived] | None, config: ApplianceConfig):
-        assert config.cashier is not None
+        assert config.printing is not None
         self._jobs = jobs
         self._printer_inbox = printer_inbox
-        self._drawer = config.cashier.drawer
+        self._drawer = config.printing.drawer
+        self._server_url = config.server_url  # checked as the printer thread will print it
         self._ack_timeout_s = config.daemon.ack_timeout_s
         self._fetch_every_s = config.heartbeat_s
         self.fetch_at: float | None = None  # when to ask for pending jobs next
@@ -51,7 +52,7 @@ class Receipts:
             rejected = "this till has no receipt printer"
         else:
             try:
-                print_job(data, drawer=self._drawer)
+                print_job(data, drawer=self._drawer, server_url=self._server_url)
             except ValueError as exc:
                 rejected = str(exc)
         if rejected:

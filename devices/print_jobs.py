@@ -22,8 +22,9 @@ PAYMENT_METHODS = tuple(m.value for m in PaymentMethod)
 PAID_WITH = (*PAYMENT_METHODS, "split")  # split: cash and card in one payment
 # The kinds the server prints (contract.DOCUMENT); a kind added later still prints: its title says
 # what it is, and the lines are already worded and formatted by the server.
-DOCUMENT_KINDS = ("void", "refund", "till_open", "cash_in", "cash_out", "x_report", "z_report")
+DOCUMENT_KINDS = ("void", "refund", "till_open", "cash_in", "cash_out", "x_report", "z_report", "ticket")
 MAX_NUMBER = 40  # a receipt number, "T02-2026-000123" today
+MAX_URL = 300  # a ticket's phone page: fits a QR code of version 10 at level M with room to spare
 
 
 def _require_cents(field: str, value: object) -> None:
@@ -261,7 +262,8 @@ class DocumentLine:
 
 @dataclass(frozen=True)
 class Document:
-    """A till's slip (void, refund, cash in/out, opening) or report (X, Z): labelled lines."""
+    """A till's slip (void, refund, cash in/out, opening) or report (X, Z): labelled lines. Or a
+    kiosk's ticket (kind ``ticket``): its ``code`` printed big, its phone page ``url`` as a QR code."""
 
     kind: str
     title: str
@@ -271,6 +273,8 @@ class Document:
     till: str
     lines: tuple[DocumentLine, ...]
     number: str | None = None  # a refund's receipt number
+    code: str | None = None  # a ticket's code
+    url: str | None = None  # a ticket's phone page, absolute
 
     def __post_init__(self) -> None:
         _require_text("kind", self.kind, what="document")
@@ -284,6 +288,18 @@ class Document:
             raise ValueError(f"document.lines = {self.lines!r}: must be a tuple of DocumentLine")
         if self.number is not None:
             _require_token("number", self.number, what="document")
+        if self.code is not None:
+            _require_token("code", self.code, what="document")
+        if self.url is not None:
+            _require_url(self.url)
+
+
+def _require_url(url: object) -> None:
+    """An address for a QR code: http(s), printable ASCII (it is printed under the code too)."""
+    _require_text("url", url, what="document")
+    assert isinstance(url, str)
+    if len(url) > MAX_URL or not url.startswith(("http://", "https://")) or not all(" " < ch < "\x7f" for ch in url):
+        raise ValueError(f"document.url = {url!r}: must be an http(s) address of printable ASCII, at most {MAX_URL}")
 
 
 def _require_job_id(job_id: object) -> None:

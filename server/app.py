@@ -133,6 +133,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             settings.spa_name, settings.spa_address, settings.currency, timezone=settings.timezone
         ),
         settings=spa_settings,
+        public_url=settings.public_url,
     )
 
     def load_roster() -> Roster:

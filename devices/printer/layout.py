@@ -233,7 +233,9 @@ def layout_receipt(receipt: Receipt, settings: LayoutSettings) -> list[PrintOp]:
 
 def layout_document(document: Document, settings: LayoutSettings) -> list[PrintOp]:
     """A slip or report: the spa, the title, the number, till and time, then its labelled lines
-    as the server worded and formatted them."""
+    as the server worded and formatted them. A kiosk's ticket has a layout of its own."""
+    if document.kind == "ticket":
+        return layout_ticket(document, settings)
     w = settings.width_chars
     rule = TextLine("-" * w)
     ops = _header(document.spa_name, document.spa_address)
@@ -246,4 +248,26 @@ def layout_document(document: Document, settings: LayoutSettings) -> list[PrintO
         value = line.value.strftime(settings.date_format) if isinstance(line.value, datetime) else line.value
         ops += _rows(clean(line.label), clean(value), w)
     ops += [rule, Feed(1), Cut()]
+    return ops
+
+
+def layout_ticket(document: Document, settings: LayoutSettings) -> list[PrintOp]:
+    """A kiosk's ticket: the spa, the code as big as the printer prints text, when the customer is
+    likely called, and the phone page as a QR code with its address beneath (for a phone that
+    cannot scan). Always a QR code, whatever ``code_symbol`` says: a barcode would not open a page."""
+    w = settings.width_chars
+    ops = _header(document.spa_name, document.spa_address)
+    ops += [Feed(1), *[TextLine(t, Align.CENTER, bold=True) for t in textwrap.wrap(clean(document.title), w)]]
+    if document.code:
+        ops += [Feed(1), TextLine(clean(document.code), Align.CENTER, bold=True, double=True), Feed(1)]
+    ops.append(TextLine("-" * w))
+    for line in document.lines:
+        value = line.value.strftime(settings.date_format) if isinstance(line.value, datetime) else line.value
+        ops += _rows(clean(line.label), clean(value), w)
+    ops += _rows("Date", document.at.strftime(settings.date_format), w)
+    if document.url:
+        # Cut into lines of the paper's width, not at '-' or '/': the address must read back whole.
+        url = clean(document.url)
+        ops += [Feed(1), QrCode(url), *[TextLine(url[i : i + w], Align.CENTER) for i in range(0, len(url), w)]]
+    ops += [Feed(1), Cut()]
     return ops

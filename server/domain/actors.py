@@ -49,6 +49,7 @@ class Capability(StrEnum):
     VIEW_STAFF = "view_staff"  # full customer names and items
     VIEW_PUBLIC = "view_public"  # codes and first names only
     REPORT_HEALTH = "report_health"  # appliance heartbeats
+    PRINT = "print"  # an appliance's printer: take print jobs, report their results (a till, a kiosk)
     OFFICE = "office"  # the back office and the day's figures (/office): admins only
 
 
@@ -60,10 +61,10 @@ CAPABILITIES: dict[tuple[PrincipalKind, Role], frozenset[Capability]] = {
     (K.STAFF, StaffRole.CASHIER): frozenset({C.CASHIER, C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC}),
     (K.STAFF, StaffRole.DESK): frozenset({C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC}),
     (K.STAFF, StaffRole.ADMIN): frozenset(Capability),
-    (K.DEVICE, DeviceRole.KIOSK): frozenset({C.ORDER, C.CANCEL_OWN, C.VIEW_PUBLIC, C.REPORT_HEALTH}),
+    (K.DEVICE, DeviceRole.KIOSK): frozenset({C.ORDER, C.CANCEL_OWN, C.VIEW_PUBLIC, C.REPORT_HEALTH, C.PRINT}),
     (K.DEVICE, DeviceRole.ROOM): frozenset({C.THERAPIST, C.VIEW_STAFF, C.VIEW_PUBLIC, C.REPORT_HEALTH}),
     (K.DEVICE, DeviceRole.CASHIER): frozenset(
-        {C.CASHIER, C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC, C.REPORT_HEALTH}
+        {C.CASHIER, C.CANCEL, C.FRONT_DESK, C.VIEW_STAFF, C.VIEW_PUBLIC, C.REPORT_HEALTH, C.PRINT}
     ),
     (K.DEVICE, DeviceRole.LOBBY): frozenset({C.VIEW_PUBLIC, C.REPORT_HEALTH}),
     # The server itself (releasing a vanished holder's claim, reading the queue it broadcasts).

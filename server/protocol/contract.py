@@ -248,7 +248,7 @@ RECEIPT = obj(
     },
 )
 PRINT_JOB = obj({"job_id": STRING, "transaction_id": ID, "open_drawer": BOOL, "receipt": RECEIPT})
-DOCUMENT_KINDS = ["void", "refund", "till_open", "cash_in", "cash_out", "x_report", "z_report"]
+DOCUMENT_KINDS = ["void", "refund", "till_open", "cash_in", "cash_out", "x_report", "z_report", "ticket"]
 DOCUMENT = obj(
     {
         "kind": enum(DOCUMENT_KINDS),
@@ -261,11 +261,20 @@ DOCUMENT = obj(
         "till": STRING,
         "lines": array(obj({"label": STRING, "value": STRING})),
     },
-    description="A slip or a report: labelled lines, money already formatted with the currency",
+    {
+        "code": {**CODE, "description": "a kiosk's ticket: the ticket code, printed big"},
+        "url": {
+            "type": "string",
+            "description": "a kiosk's ticket: the phone page for the QR code; a path (/t/<public_id>) when "
+            "SPA_PUBLIC_URL is unset, which the appliance puts its server address in front of",
+        },
+    },
+    description="A slip or a report: labelled lines, money already formatted with the currency; or a kiosk's "
+    "ticket (kind ticket, with code and url; `till` is then the kiosk's name)",
 )
 DOCUMENT_JOB = obj(
     {"job_id": STRING, "transaction_id": nullable(ID), "open_drawer": BOOL, "document": DOCUMENT},
-    description="A till's slip (void, refund, cash in/out, opening) or report (X, Z)",
+    description="A till's slip (void, refund, cash in/out, opening) or report (X, Z); a kiosk's printed ticket",
 )
 ANY_JOB = {"anyOf": [PRINT_JOB, DOCUMENT_JOB]}
 DEVICE_HEALTH = obj({}, {"state": STRING, "detail": STRING, "last_event_at": {"type": "number"}})
@@ -396,6 +405,11 @@ ACKS: dict[str, JSON] = {
             "ticket_path": {"type": "string", "description": "/t/<public_id>: the phone page (the QR code's target)"},
             "total": MONEY,
             "items": array(obj({"service_id": ID, "name": STRING, "quantity": {"type": "integer", "minimum": 1}})),
+            "print_job": {
+                **nullable(DOCUMENT_JOB),
+                "description": "the paper ticket (sent as print_document): only for a kiosk whose appliance "
+                "says it has a printer (appliance_heartbeat.prints)",
+            },
         }
     ),
     "therapist_confirm_next": TRANSACTION_ACK,
@@ -496,7 +510,7 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
     "customer_txn_update": ("room txn_<id>", {"anyOf": [CUSTOMER_VIEW, POSITION_UPDATE]}),
     "appliances_updated": ("room monitor, when an appliance's state changes", obj({"appliances": array(APPLIANCE)})),
     "receipt_status": (
-        "room cashier_queue and the till's connections",
+        "room cashier_queue (a till's jobs only) and the printing device's connections",
         obj(
             {
                 "transaction_id": nullable(ID),
@@ -514,7 +528,8 @@ OUTBOUND: dict[str, tuple[str, JSON]] = {
     ),
     "print_receipt": ("the till (device_<id>); again on every connect until reported printed", PRINT_JOB),
     "print_document": (
-        "the till (device_<id>): a slip or report; again on every connect until reported printed",
+        "the till (device_<id>): a slip or report; a kiosk with a printer: the ticket of its new order. Again on "
+        "every connect until reported printed (a ticket only within 5 minutes of the order)",
         DOCUMENT_JOB,
     ),
     "desk_signed_in": ("the device's connections", obj({"staff": STAFF_MEMBER})),
@@ -570,8 +585,8 @@ SUMMARIES: dict[str, str] = {
     "customer_subscribe": "kiosk, staff: join txn_<id>",
     "appliance_heartbeat": "devices: the appliance's device health",
     "receipt_reprint": "cashier: print a copy of a paid transaction's receipt",
-    "receipt_status": "till: a print job's result",
-    "print_jobs_pending": "till: the print jobs not yet printed",
+    "receipt_status": "till, kiosk: a print job's result",
+    "print_jobs_pending": "till, kiosk: the print jobs not yet printed",
     "desk_sign_in": "till, room box: a scanned staff badge signs that person in at the desk",
     "desk_sign_out": "till, room box: sign the desk out",
     "device_activity": "devices: someone touched the device",

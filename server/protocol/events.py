@@ -90,8 +90,8 @@ def event_table(sv: Services) -> dict[str, EventSpec]:
         "customer_subscribe": EventSpec(schema.parse_txn_ref, (C.ORDER, C.VIEW_STAFF), uc.customer_subscribe),
         "appliance_heartbeat": EventSpec(schema.parse_heartbeat, (C.REPORT_HEALTH,), uc.heartbeat, devices_only=True),
         "receipt_reprint": EventSpec(schema.parse_txn_ref, (C.CASHIER,), uc.reprint),
-        "receipt_status": EventSpec(schema.parse_print_status, (C.CASHIER,), uc.receipt_status, devices_only=True),
-        "print_jobs_pending": EventSpec(schema.parse_empty, (C.CASHIER,), uc.pending_jobs, devices_only=True),
+        "receipt_status": EventSpec(schema.parse_print_status, (C.PRINT,), uc.receipt_status, devices_only=True),
+        "print_jobs_pending": EventSpec(schema.parse_empty, (C.PRINT,), uc.pending_jobs, devices_only=True),
         "desk_sign_in": EventSpec(schema.parse_desk_sign_in, (C.CASHIER, C.THERAPIST), uc.desk_sign_in),
         "desk_sign_out": EventSpec(schema.parse_empty, (C.CASHIER, C.THERAPIST), uc.desk_sign_out),
         "device_activity": EventSpec(schema.parse_empty, (C.REPORT_HEALTH,), uc.device_activity, devices_only=True),
@@ -141,6 +141,7 @@ class _UseCases:
         if ack["ok"]:
             self.out.join(call.sid, txn_room(ack["transaction_id"]))
             self.out.emit("customer_selection_received", {"transaction_id": ack["transaction_id"]}, to=call.sid)
+        self.after_print(call, ack)  # a kiosk with a printer: the paper ticket
 
     def after_pay(self, call: Call, ack: dict[str, Any]) -> None:
         # The original design's cashier screens listen for this instead of using the ack.
@@ -229,9 +230,10 @@ class _UseCases:
 
     def receipt_status(self, call: Call, report: commands.PrintStatus) -> dict[str, Any]:
         status = printing.record_status(self.sv.db, call.principal, report, self._now())
-        self.out.emit("receipt_status", status, to=CASHIER_ROOM)
+        if call.principal.is_till:  # a kiosk's ticket is no business of the cashiers
+            self.out.emit("receipt_status", status, to=CASHIER_ROOM)
         self.out.emit("receipt_status", status, to=device_room(call.principal.id))
         return {}
 
     def pending_jobs(self, call: Call, _: commands.Empty) -> dict[str, Any]:
-        return {"jobs": printing.pending_jobs(self.sv.db, call.principal.id)}
+        return {"jobs": printing.pending_jobs(self.sv.db, call.principal.id, self._now())}

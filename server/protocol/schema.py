@@ -732,8 +732,14 @@ HEARTBEAT: Payload[Heartbeat] = Payload(
             required=True,
         ),
         Field("software", Text(Limits.MAX_SOFTWARE), nullable=True),
+        Field(
+            "prints",
+            Flag(),
+            default=False,
+            doc="the appliance has a printer for the jobs sent to it: a kiosk gets ticket jobs only then",
+        ),
     ),
-    lambda p: Heartbeat(p["devices"], p.get("software")),
+    lambda p: Heartbeat(p["devices"], p.get("software"), p.get("prints", False)),
 )
 # Signing in twice is harmless, so a key is accepted (every command may carry one) and not stored.
 DESK_SIGN_IN: Payload[DeskSignIn] = Payload(

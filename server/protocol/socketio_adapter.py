@@ -27,7 +27,7 @@ from socketio.exceptions import ConnectionRefusedError
 from common.logs import Tally
 
 from ..db.engine import Database
-from ..domain.actors import Principal
+from ..domain.actors import Capability, Principal
 from ..domain.errors import ErrorCode
 from ..service import printing
 from ..service.housekeeping import Housekeeping
@@ -169,7 +169,8 @@ class SocketIOAdapter:
         """On a command thread: the presence row, and for a till the receipts still to print."""
         self._housekeeping.connected(sid, principal.key)
         try:
-            return printing.pending_jobs(self._db, principal.id) if principal.is_till else []
+            prints = principal.is_device and principal.can(Capability.PRINT)  # a till, a kiosk
+            return printing.pending_jobs(self._db, principal.id) if prints else []
         except Exception:
             self._housekeeping.disconnected(sid)
             raise

@@ -16,7 +16,7 @@ from .views import iso
 
 
 def record_heartbeat(db: Database, device: Principal, beat: Heartbeat, now: datetime) -> None:
-    health = {"devices": beat.devices, "software": beat.software}
+    health = {"devices": beat.devices, "software": beat.software, "prints": beat.prints}
     with db.write() as s:
         s.execute(
             update(Device)

@@ -159,6 +159,7 @@ class Empty:
 class Heartbeat:
     devices: dict[str, dict[str, Any]]
     software: str | None
+    prints: bool = False  # the appliance has a printer for the jobs sent to it
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..db import queue_repo as repo
 from ..db.engine import Database
-from ..db.models import Payment, PaymentTender, PrintJob, Transaction
+from ..db.models import Device, Payment, PaymentTender, PrintJob, Transaction
 from ..domain.actors import Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.money import format_cents
@@ -23,6 +23,12 @@ from .views import iso
 # A job in these states is never sent to the till again: printed, or sent with an unknown outcome
 # (paper ran out halfway, the printer hung up …), which the till's cashier settles with a copy.
 FINAL_STATES = ("printed", "unknown")
+
+# A kiosk's ticket is worth its paper only while the customer still stands at the kiosk: one not
+# printed within this time (the appliance was offline, its printer out of paper) is not sent again.
+# Its row stays 'pending', read by nothing: one row per order, as a receipt has one per payment.
+TICKET_TTL = timedelta(minutes=5)
+TICKET_PREFIX = "tkt-"
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,34 @@ def document(
     }
 
 
+def kiosk_prints(session: Session, device_id: int) -> bool:
+    """Whether this kiosk's appliance said in its latest heartbeat that it has a printer. A kiosk
+    that is only a browser, or whose box has none, gets no ticket jobs (they would never print)."""
+    health = session.scalar(select(Device.health_json).where(Device.id == device_id))
+    return health is not None and json.loads(health).get("prints") is True
+
+
+def ticket(
+    header: ReceiptHeader,
+    code: str,
+    wait_min: int | None,
+    call_at_local: datetime | None,
+    url: str,
+    at: datetime,
+    kiosk: str,
+) -> dict[str, Any]:
+    """The paper ticket a kiosk prints for a new order: the code (big), when the customer is
+    likely called (the spa's wall clock, and minutes from now), and the phone page's address for
+    the QR code. ``url`` may be a path (/t/<id>) when SPA_PUBLIC_URL is unset: the appliance puts
+    the address it reaches the server at in front, as a kiosk's page does with its own."""
+    if wait_min is None or call_at_local is None:
+        called = "ask at the desk"  # nobody on shift offers these services now
+    else:
+        called = f"{call_at_local:%H:%M} (~{wait_min} min)"
+    body = document(header, "ticket", "YOUR TICKET", None, at, [("Called about", called)], kiosk)
+    return body | {"code": code, "url": url}
+
+
 def add_document_job(
     session: Session,
     job_id: str,
@@ -216,13 +250,19 @@ def event_of(job: dict[str, Any]) -> str:
     return "print_document" if "document" in job else "print_receipt"
 
 
-def pending_jobs(db: Database, device_id: int) -> list[dict[str, Any]]:
-    """What this till still has to print, oldest first (sent again after every reconnect). A job
-    whose outcome is unknown is not: it was sent once, and only the cashier asks for a copy."""
+def pending_jobs(db: Database, device_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """What this till (or kiosk) still has to print, oldest first (sent again after every
+    reconnect). A job whose outcome is unknown is not: it was sent once, and only the cashier asks
+    for a copy. Nor is a kiosk's ticket older than ``TICKET_TTL``: its customer has gone."""
+    stale_before = (now or datetime.now(UTC).replace(tzinfo=None)) - TICKET_TTL
     with db.read() as s:
         rows = s.scalars(
             select(PrintJob)
-            .where(PrintJob.device_id == device_id, PrintJob.state.not_in(FINAL_STATES))
+            .where(
+                PrintJob.device_id == device_id,
+                PrintJob.state.not_in(FINAL_STATES),
+                ~(PrintJob.job_id.startswith(TICKET_PREFIX, autoescape=True) & (PrintJob.created_at < stale_before)),
+            )
             .order_by(PrintJob.created_at, PrintJob.job_id)
         ).all()
         return [json.loads(r.payload) for r in rows]

@@ -24,7 +24,7 @@ from ..domain.errors import CommandError, ErrorCode
 from ..domain.hours import QueueState, intake
 from ..domain.moves import Actor, Move, TxnState, holds_payment, still_held, transition
 from ..domain.status import LIVE, TxnStatus
-from . import billing, commands, desks, estimating
+from . import billing, commands, desks, estimating, printing
 from .changes import Change
 from .estimating import NEWCOMER_ID
 from .principals import lookup_token
@@ -53,8 +53,10 @@ class QueueService:
         clock: Callable[[], datetime] = utcnow,
         receipt_header: ReceiptHeader | None = None,
         settings: SpaSettings | None = None,
+        public_url: str = "",
     ) -> None:
         self.db = db
+        self.public_url = public_url.rstrip("/")  # SPA_PUBLIC_URL: where phones reach the ticket page
         self.receipt_header = receipt_header or ReceiptHeader("Spa", "", "€")
         self.zone = zone
         self.clock = clock
@@ -114,10 +116,26 @@ class QueueService:
                     {"service_id": i.service_id, "name": i.name, "quantity": i.quantity}
                     for i in repo.items_of(s, txn.id)
                 ],
+                "print_job": self._ticket_job(s, actor, policy, txn, wait, now),
             }
             return Outcome(result, txn, "created", {"code": code})
 
         return self._execute("customer_confirm_selection", actor, cmd, work, full_result=False)
+
+    def _ticket_job(
+        self, s: Session, actor: Principal, policy: Policy, txn: TxnRecord, wait: int | None, now: datetime
+    ) -> dict[str, Any] | None:
+        """The paper ticket, in the order's own transaction, for a kiosk whose appliance has a
+        printer (``printing.kiosk_prints``); None for any other caller."""
+        kiosk = actor.is_device and actor.role is DeviceRole.KIOSK
+        if not kiosk or not printing.kiosk_prints(s, actor.id):
+            return None
+        path = f"/t/{txn.public_id}"
+        call_at = self.local(now + timedelta(minutes=wait)) if wait is not None else None
+        body = printing.ticket(
+            printing.header_of(policy, self.zone), txn.code, wait, call_at, self.public_url + path, now, actor.name
+        )
+        return printing.add_document_job(s, f"{printing.TICKET_PREFIX}{txn.id}", actor.id, txn.id, body, False, now)
 
     def claim_for_therapist(self, actor: Principal, cmd: commands.TherapistClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:

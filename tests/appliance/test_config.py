@@ -152,6 +152,10 @@ def base(**changes: Any) -> dict[str, Any]:
 ROOM = {"role": "room", "room": {"number": "3"}, "devices": {
     "buttons": {"kind": "buttons_evdev", "path": "/dev/input/b", "keymap": {"KEY_F1": "next"}},
 }}  # fmt: skip
+KIOSK = {"role": "kiosk", "cashier": None, "kiosk": {"printer": "printer"}, "devices": {
+    "touch": {"kind": "touch_evdev", "path": "/dev/input/t"},
+    "printer": {"kind": "printer_network", "host": "192.0.2.1"},
+}}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -178,6 +182,9 @@ ROOM = {"role": "room", "room": {"number": "3"}, "devices": {
         (base(daemon__ack_timeout_s=0), "daemon.ack_timeout_s = 0: must be between 0.5 and 120"),
         (base(devices={"outbox": {"kind": "scanner_serial", "port": "/x"}}), "devices.outbox: the name is reserved"),
         (base(devices={"my scanner": {}}), "devices.my scanner: a device name is 1-40 letters"),
+        (base(**{**KIOSK, "kiosk": {"printer": "nope"}}), 'kiosk.printer = "nope": no [devices.nope] table'),
+        (base(**{**KIOSK, "kiosk": {"printer": "touch"}}), 'kiosk.printer = "touch": devices.touch is a touch_evdev'),
+        (base(**{**KIOSK, "kiosk": {"drawer": True}}), "kiosk.drawer: unknown key (known keys: printer)"),
         (base(**{**ROOM, "room": None}), "room: missing; a room appliance needs [room]"),
         (base(**{**ROOM, "room": {"number": 3}}), "room.number = 3: must be a string of 1-16 letters"),
         (base(**{**ROOM, "room": {"number": "3", "floor": 1}}), "room.floor: unknown key (known keys: number,"),
@@ -192,6 +199,25 @@ def test_mistakes_name_the_key_and_what_was_expected(data: dict[str, Any], messa
     with pytest.raises(ConfigError) as caught:
         parse_config({k: v for k, v in data.items() if v is not None}, Path("appliance.toml"))
     assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_a_kiosk_prints_its_tickets_on_the_printer_its_table_names() -> None:
+    config = parse_config(base(**KIOSK) | {"cashier": {"printer": "printer"}}, Path("kiosk.toml"))
+    assert [d.name for d in config.devices] == ["touch", "printer"] and config.ignored_devices == ()
+    assert config.kiosk is not None and config.kiosk.printer == "printer" and config.cashier is None
+    assert config.printing is not None and (config.printing.printer, config.printing.drawer) == ("printer", False)
+    assert config.warnings == ("[cashier]: ignored, this appliance's role is kiosk",)
+
+
+def test_a_kiosk_without_a_printer_named_opens_none_and_takes_no_print_jobs() -> None:
+    data = {k: v for k, v in base(**KIOSK).items() if k not in ("cashier", "kiosk")}
+    config = parse_config(data, Path("kiosk.toml"))
+    assert [d.name for d in config.devices] == ["touch"] and [d.name for d in config.ignored_devices] == ["printer"]
+    assert config.kiosk is not None and config.kiosk.printer is None and config.printing is None
+    assert config.warnings == ("devices.printer (printer_network): not used by a kiosk appliance; not opened",)
+    till = parse_config(base(kiosk={"printer": "printer"}), Path("till.toml"))  # another role's table
+    assert till.printing == till.cashier and till.kiosk is None
+    assert till.warnings == ("[kiosk]: ignored, this appliance's role is cashier",)
 
 
 @pytest.mark.parametrize("command", [[], ["check"]])
