@@ -48,15 +48,22 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A consistent read: every statement sees the same committed state."""
-        with self._reader() as session:
-            if self.is_mysql:
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-                session.execute(text("START TRANSACTION WITH CONSISTENT SNAPSHOT"))
-            else:
-                session.begin()
-            # Closing (not rolling back) ends the read and keeps what was loaded usable afterwards.
-            yield session
+        """A consistent read: every statement sees the same committed state. A database that
+        cannot be reached is `DatabaseUnavailable` here too (callers answer `busy`), as in
+        `run_write`: a token check at the start of a command reads before anything writes."""
+        try:
+            with self._reader() as session:
+                if self.is_mysql:
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                    session.execute(text("START TRANSACTION WITH CONSISTENT SNAPSHOT"))
+                else:
+                    session.begin()
+                # Closing (not rolling back) ends the read and keeps what was loaded usable afterwards.
+                yield session
+        except DBAPIError as exc:
+            if self._unreachable(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise
 
     def run_write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a write transaction, retrying races the database resolved by rolling back."""

@@ -109,7 +109,10 @@ def test_a_stop_in_the_middle_of_a_scan_reads_it_to_its_end(
 ) -> None:
     config, outbox, store, epoch = till
     with VirtualSerialScanner(link=tmp_path / "scanner") as virtual:
-        spec = DeviceSpec("scanner", "scanner_serial", {"kind": "scanner_serial", "port": virtual.port})
+        # A partial scan is kept for 10 s here (not the default fraction of a second): on a loaded
+        # machine the stop can come later than that, and the half scan must still be there.
+        settings = {"kind": "scanner_serial", "port": virtual.port, "scan_timeout_ms": 10_000}
+        spec = DeviceSpec("scanner", "scanner_serial", settings)
         net: queue.Queue[NetMessage] = queue.Queue(1000)
         made: list[SerialScanner] = []
         finishing = threading.Event()
