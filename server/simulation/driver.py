@@ -11,6 +11,7 @@ import heapq
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -85,6 +86,7 @@ class Played:
     day_s: float = 0.0
     wall_s: float = 0.0
     events: int = 0
+    retried: Counter[str] = field(default_factory=Counter)  # commands sent again, by the refusal's code
     errors: list[str] = field(default_factory=list)
 
 
@@ -92,7 +94,7 @@ class Day:
     """The day's shared state: which customers are still out there, and a condition to wake the
     rooms and tills when someone joins their queue."""
 
-    def __init__(self, visits: list[Visit], clock: Clock) -> None:
+    def __init__(self, visits: list[Visit], clock: Clock, midday: Callable[[Day], None] | None = None) -> None:
         self.visits = visits
         self.clock = clock
         self.played = Played()
@@ -103,6 +105,26 @@ class Day:
         self.called: set[int] = set()  # transactions called at least once
         self._desk: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = 0
+        self.payments = 0  # taken by the tills so far
+        self._arrived = 0
+        self._midday = midday
+        self.midday_thread: threading.Thread | None = None
+
+    def arrived(self) -> None:
+        """A customer's order was answered; at half the day's customers, ``midday`` (a fault the
+        tests inject) starts on its own thread while the day goes on."""
+        with self.cond:
+            self._arrived += 1
+            start = self._midday is not None and self._arrived == max(1, len(self.visits) // 2)
+        if start and self._midday is not None:
+            self.midday_thread = threading.Thread(
+                target=_guard(self, "midday", self._midday), args=(self,), name="sim.midday"
+            )
+            self.midday_thread.start()
+
+    def paid(self) -> None:
+        with self.cond:
+            self.payments += 1
 
     def changed(self) -> None:
         with self.cond:
@@ -163,9 +185,11 @@ class Day:
             return None
 
 
-def play(url: str, cast: Cast, visits: list[Visit], speed: float) -> Played:
+def play(
+    url: str, cast: Cast, visits: list[Visit], speed: float, midday: Callable[[Day], None] | None = None
+) -> Played:
     clock = Clock(speed)
-    day = Day(visits, clock)
+    day = Day(visits, clock, midday)
     links: list[Link] = []
 
     def link(token: str, name: str) -> Link:
@@ -215,11 +239,15 @@ def play(url: str, cast: Cast, visits: list[Visit], speed: float) -> Played:
         for thread in threads:
             thread.join(60)
         day.played.day_s = clock.now()
+        if day.midday_thread is not None:
+            day.midday_thread.join(DAY_TIMEOUT_S)  # the fault is over before the tills close
         if not day.played.errors:
             for box, till in tills:
                 _close_till(day, box, till, floats[till.device_id])
         day.played.wall_s = time.monotonic() - clock.t0
         day.played.events = sum(lk.calls for lk in links)
+        for lk in links:
+            day.played.retried.update(lk.retried)
         return day.played
     finally:
         for lk in links:
@@ -253,11 +281,13 @@ def _kiosk(day: Day, kiosk: Link, kiosk_cancel: Link, visits: list[Visit], desk:
                 with day.cond:
                     day.played.turned_away += 1
                 day.settle()
+                day.arrived()
                 continue
             raise SimulationError(f"order refused: {ack.get('error')}")
         tid = int(ack["transaction_id"])
         with day.cond:
             day.played.created[tid] = visit
+        day.arrived()
         if visit.priority:
             day.at(day.clock.now(), partial(_prioritise, desk, tid))
         if visit.gives_up_after_s is not None:
@@ -367,6 +397,7 @@ def _till(day: Day, box: Link, till: Till) -> None:
                 else:
                     card += amount
             payments += 1
+            day.paid()
             day.settle(tid)
     finally:
         with day.cond:

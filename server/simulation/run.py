@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from devices.virtual.printer import VirtualNetworkPrinter
+
 from ..db.engine import Database
 from . import checks, model
 from .checks import Violation
-from .driver import Played, play
+from .driver import Day, Played, play
 from .harvest import ledger_of
 from .ledger import Ledger
 from .link import SimulationError
@@ -36,7 +39,29 @@ class Outcome:
         return not self.violations
 
 
-def simulate(opts: Options) -> Outcome:
+@dataclass(frozen=True)
+class Stage:
+    """What a fault injected mid-day can reach: the server, its database, each till's printer (by
+    device id) and how many payments the tills took so far."""
+
+    url: str
+    database_url: str
+    printers: dict[int, VirtualNetworkPrinter]
+    payments: Callable[[], int]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The fault tests' hooks (tests/faults): ``midday`` runs on its own thread once half the
+    customers ordered, while the day goes on, and is over before the tills close;
+    ``appliance_url`` is where the tills' daemons connect (a proxy the test cuts), by default the
+    server's own."""
+
+    midday: Callable[[Stage], None]
+    appliance_url: str | None = None
+
+
+def simulate(opts: Options, faults: Faults | None = None) -> Outcome:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="spa-sim-")))
         sizes = Sizes(opts.kiosks, opts.rooms, opts.tills)
@@ -47,11 +72,19 @@ def simulate(opts: Options) -> Outcome:
         else:
             url, database_url = start_own_server(stack, workdir)
             cast = cast_own(database_url, sizes)
-        printers = TillPrinters(stack, workdir, url, cast.tills) if opts.printers else None
+        appliance_url = faults.appliance_url if faults and faults.appliance_url else url
+        printers = TillPrinters(stack, workdir, appliance_url, cast.tills) if opts.printers else None
         visits = model.plan_day(
             model.Params(customers=opts.customers, seed=opts.seed), minutes_of_catalog(database_url)
         )
-        played = play(url, cast, visits, opts.speed)
+        midday = None
+        if faults is not None:
+            hook, at_url, at_db = faults.midday, url, database_url
+
+            def midday(day: Day) -> None:
+                hook(Stage(at_url, at_db, printers.printers if printers else {}, lambda: day.payments))
+
+        played = play(url, cast, visits, opts.speed, midday)
         if played.errors:
             raise SimulationError("; ".join(played.errors[:5]))
         db = Database(database_url, pool_size=1, max_overflow=0)
