@@ -8,11 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages: gcc + kernel headers build evdev from source; chromium drives the browser tests;
 # shellcheck checks the provisioning scripts; systemd gives systemd-analyze for the unit tests;
-# nginx runs the generated reverse-proxy site in the provisioning tests;
+# nginx runs the generated reverse-proxy site in the provisioning tests and the cluster's balancer;
+# redis-server: the cluster tests start a Redis of their own (never the machine's) to restart it;
 # strace counts the appliance's fsyncs in `make bench` (bench.appliance_devices);
 # the Noto CJK and colour emoji fonts let the browser tests see real glyphs for such names, and
 # speech-dispatcher with espeak-ng gives them a voice, as the appliances have (provisioning/appliance.sh).
-APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl strace \
+APT_PACKAGES ?= gcc linux-libc-dev chromium shellcheck systemd nginx-light openssl strace redis-server \
 	fonts-noto-cjk fonts-noto-color-emoji speech-dispatcher speech-dispatcher-espeak-ng
 PYTEST_ARGS ?=
 # `make simulate SIMULATE_ARGS="--customers 200 --speed 1200 --printers"` (python -m server simulate --help)
