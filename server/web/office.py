@@ -17,14 +17,14 @@ import logging
 from typing import Any
 
 import segno
-from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..domain.actors import Capability, Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..service.office import OfficeService
 from ..service.principals import TokenCache
 from . import office_forms as forms
-from .pages import CONTENT_SECURITY_POLICY, page_config
+from .pages import page_response
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +82,7 @@ def _ok(**body: Any) -> Response:
 
 @bp.get("/office")
 def office_page() -> Response:
-    response = make_response(render_template("office.html", page="office", config=page_config("office")))
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return page_response("office")
 
 
 # ---- services -------------------------------------------------------------------------------

@@ -80,7 +80,8 @@ def page_config(page: str) -> dict[str, Any]:
     }
 
 
-def _page(page: str) -> Response:
+def page_response(page: str) -> Response:
+    """A screen's page (`<page>.html`) with its configuration and the pages' security headers."""
     response = make_response(render_template(f"{page}.html", page=page, config=page_config(page)))
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     # The token arrives in the fragment, which browsers never send; no referrer leaves either.
@@ -93,32 +94,32 @@ def _page(page: str) -> Response:
 @bp.get("/")
 def landing() -> Response:
     """The spa's name, its screens (devices open them with their token) and the office sign-in."""
-    return _page("landing")
+    return page_response("landing")
 
 
 @bp.get("/kiosk")
 def kiosk() -> Response:
-    return _page("kiosk")
+    return page_response("kiosk")
 
 
 @bp.get("/therapist")
 def therapist() -> Response:
-    return _page("therapist")
+    return page_response("therapist")
 
 
 @bp.get("/cashier")
 def cashier() -> Response:
-    return _page("cashier")
+    return page_response("cashier")
 
 
 @bp.get("/lobby")
 def lobby() -> Response:
-    return _page("lobby")
+    return page_response("lobby")
 
 
 @bp.get("/desk")
 def desk() -> Response:
-    return _page("desk")
+    return page_response("desk")
 
 
 def _ticket_id(public_id: str) -> str:
@@ -131,7 +132,7 @@ def _ticket_id(public_id: str) -> str:
 def ticket(public_id: str) -> Response:
     """A customer's ticket on their phone: no sign-in, public fields only (server/service/tickets.py)."""
     _ticket_id(public_id)
-    response = _page("ticket")
+    response = page_response("ticket")
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, make_response, request
 
 from ..domain.actors import Capability
 from ..domain.errors import CommandError, ErrorCode
 from ..service.reports import TABLES, Report, Reports, Table
 from .api import _caller, command_error
-from .pages import CONTENT_SECURITY_POLICY, page_config
+from .pages import page_response
 
 bp = Blueprint("reports", __name__)
 bp.register_error_handler(CommandError, command_error)
@@ -46,12 +46,7 @@ def _report() -> Report:
 
 @bp.get("/office/reports")
 def page() -> Response:
-    response = make_response(render_template("reports.html", page="reports", config=page_config("reports")))
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return page_response("reports")
 
 
 @bp.get("/api/office/reports")
