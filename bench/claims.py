@@ -210,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
             env |= {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": f"bench-{os.getpid()}"}
         servers = [LiveServer(url, Path(tmp), **env).start() for _ in range(args.processes)]
         try:
-            load = {"claimed": args.claimed, "extra_waiting": args.waiting, "therapist_id": people["Anna"]["id"]}
+            # A few more waiting than are claimed, always: at the very end, a claimer that finds the
+            # last rows locked by the others' claims in flight would get "queue empty" and stop short.
+            extra = max(args.waiting, 4 * max(args.concurrency))
+            load = {"claimed": args.claimed, "extra_waiting": extra, "therapist_id": people["Anna"]["id"]}
             for n in args.concurrency:
                 fill(db, args.claims, **load)
                 raw_s, raw_lat = raw_loop(database, n, args.claims)

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.actors import StaffRole
+from .driver import mariadb_cursor
 from .models import Device, Room, Service, Setting, Staff, StaffSkill
 
 
@@ -35,6 +36,9 @@ def skills(session: Session, staff_ids: list[int]) -> dict[int, frozenset[int]]:
 def skills_against_active(session: Session, staff_id: int) -> tuple[frozenset[int], frozenset[int]]:
     """(the services a staff member can do, the active services), in one query: a claim asks
     both on its hot path."""
+    if mariadb_cursor(session) is not None:
+        facts = _claim_facts(session, staff_id)
+        return facts[1], facts[2]
     rows = session.execute(
         select(Service.id, Service.active, StaffSkill.staff_id)
         .select_from(Service)
@@ -78,6 +82,8 @@ def lock_services(session: Session, ids: list[int]) -> list[Service]:
 def room_and_shift(session: Session, staff_id: int) -> tuple[str | None, bool] | None:
     """A staff member's room and whether they are on shift; read once per database transaction
     (a claim asks both, and the claim is the hot path)."""
+    if mariadb_cursor(session) is not None:
+        return _claim_facts(session, staff_id)[0]
     cache: dict[int, tuple[str | None, bool] | None] = session.info.setdefault("room_and_shift", {})
     if staff_id not in cache:
         row = session.execute(select(Staff.room, Staff.on_shift).where(Staff.id == staff_id)).first()
@@ -93,7 +99,40 @@ def set_shift(session: Session, staff_id: int, on: bool, now: datetime) -> bool:
         .values(on_shift=on, shift_changed_at=now)
     )
     session.info.get("room_and_shift", {}).pop(staff_id, None)
+    session.info.get(_FACTS, {}).pop(staff_id, None)
     return bool(result.rowcount)
+
+
+_FACTS = "claim_facts"
+# A claim's three questions about its therapist in one round trip: their room and shift, their
+# skills, the active services. Rows tagged by what they answer (UNION ALL keeps one result set).
+_FACTS_SQL = (
+    "SELECT 'staff', room, on_shift FROM staff WHERE id = %s "
+    "UNION ALL SELECT 'skill', service_id, NULL FROM staff_skills WHERE staff_id = %s "
+    "UNION ALL SELECT 'active', id, NULL FROM services WHERE active"
+)
+Facts = tuple[tuple[str | None, bool] | None, frozenset[int], frozenset[int]]
+
+
+def _claim_facts(session: Session, staff_id: int) -> Facts:
+    """On MariaDB: (room and shift or None, skills, active services) of a staff member, read once
+    per database transaction with the driver's own SQL (server/db/driver.py)."""
+    cache: dict[int, Facts] = session.info.setdefault(_FACTS, {})
+    if staff_id not in cache:
+        cursor = mariadb_cursor(session)
+        cursor.execute(_FACTS_SQL, (staff_id, staff_id))
+        room: tuple[str | None, bool] | None = None
+        skills: set[int] = set()
+        active: set[int] = set()
+        for tag, value, on_shift in cursor.fetchall():
+            if tag == "staff":
+                room = (value, bool(int(on_shift)))
+            elif tag == "skill":
+                skills.add(int(value))
+            else:
+                active.add(int(value))
+        cache[staff_id] = (room, frozenset(skills), frozenset(active))
+    return cache[staff_id]
 
 
 def rooms(session: Session, *, active_only: bool = True) -> list[Room]:

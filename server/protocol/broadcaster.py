@@ -166,24 +166,41 @@ class Broadcaster:
             self._push_positions()
 
     def _emit_ready(self) -> None:
-        emitted_any = False
+        """Emit every change whose turn has come, in version order. The changes ready together
+        (a busy moment, or a burst of claims) are applied to the mirror first and share one pass
+        of the estimates: each is worked out as of the latest state, once per batch, not once
+        per change."""
+        batch: list[Change] = []
         while self._held:
             assert self._last_version is not None
             lowest = min(self._held)
             if lowest <= self._last_version + 1:
                 _, change = self._held.pop(lowest)
-                self._emit_change(change)
+                batch.append(change)
                 self._last_version = max(self._last_version, change.version)
-                emitted_any = True
                 continue
             waited = time.monotonic() - self._held[lowest][0]
             if waited < self._reorder_wait_s:
                 break
-            # The missing versions are not coming through this process: re-read, then carry on.
+            # The missing versions are not coming through this process: emit what came before
+            # the gap, re-read, then carry on.
+            self._emit_batch(batch)
+            batch = []
             self._resync()
             self._last_version = max(self._last_version or 0, lowest - 1)
-        if emitted_any:
-            self._positions_dirty = True
+        self._emit_batch(batch)
+
+    def _emit_batch(self, batch: list[Change]) -> None:
+        if not batch:
+            return
+        self._refresh_roster()
+        entries = [entry_of(change.staff_view) for change in batch]
+        for entry in entries:
+            self._mirror.apply(entry)
+        shared = _SharedEstimates(self)
+        for change, entry in zip(batch, entries, strict=True):
+            self._emit_change(change, entry, shared)
+        self._positions_dirty = True
 
     def _refresh_roster(self) -> None:
         # With nobody on shift every estimate is "unknown": worth asking again before each change
@@ -194,10 +211,7 @@ class Broadcaster:
             self._roster_loaded_at = time.monotonic()
             self._positions_dirty = True
 
-    def _emit_change(self, change: Change) -> None:
-        self._refresh_roster()
-        entry = entry_of(change.staff_view)
-        self._mirror.apply(entry)
+    def _emit_change(self, change: Change, entry: Entry, shared: _SharedEstimates) -> None:
         transaction = change.staff_view
         if entry.status is TxnStatus.PENDING_THERAPIST:
             able = any(can_serve(t.skills, entry.services) for t in self._mirror.roster.on_shift)
@@ -205,35 +219,22 @@ class Broadcaster:
         staff = {"version": change.version, "reason": change.reason, "transaction": transaction}
         self._emitter.emit("therapist_queue_updated", staff, to=THERAPIST_ROOM)
         self._emitter.emit("cashier_queue_updated", staff, to=CASHIER_ROOM)
-        now = self._clock()
-        # Many customers share a wait (a therapist's next free minute): each time written once.
-        times: dict[int | None, str | None] = {}
-        estimates = [
-            {
-                "id": e.id,
-                "position": e.position,
-                "estimated_wait_min": e.estimated_wait_min,
-                "estimated_call_at": times[e.estimated_wait_min]
-                if e.estimated_wait_min in times
-                else times.setdefault(e.estimated_wait_min, call_at(now, e.estimated_wait_min)),
+        # The estimates only for somebody to show them to: the lobby, or the customer's own kiosk
+        # or phone. (The emitter drops a message to an empty room, but would not save the work.)
+        room = txn_room(change.transaction_id)
+        if self._emitter.has_members(MONITOR_ROOM) is not False:
+            public: dict[str, Any] = {
+                "version": change.version,
+                "reason": change.reason,
+                "transaction": change.public_view,
+                "estimates": shared.estimates(),
             }
-            for e in self._mirror.estimates(now, ESTIMATES_IN_BROADCAST)
-        ]
-        public: dict[str, Any] = {
-            "version": change.version,
-            "reason": change.reason,
-            "transaction": change.public_view,
-            "estimates": estimates,
-        }
-        if self._intake is not None:
-            public["intake"] = self._intake_now(now)
-        self._emitter.emit("monitor_updated", public, to=MONITOR_ROOM)
-        position = next((e for e in estimates if e["id"] == change.transaction_id), None)
-        self._emitter.emit(
-            "customer_txn_update",
-            customer_update(change.version, change.public_view, position),
-            to=txn_room(change.transaction_id),
-        )
+            if self._intake is not None:
+                public["intake"] = self._intake_now(shared.now)
+            self._emitter.emit("monitor_updated", public, to=MONITOR_ROOM)
+        position = shared.position(change.transaction_id) if self._emitter.has_members(room) is not False else None
+        update = customer_update(change.version, change.public_view, position)
+        self._emitter.emit("customer_txn_update", update, to=room)
         if position is not None:
             self._sent_positions[change.transaction_id] = (position["position"], position["estimated_wait_min"])
         else:
@@ -255,7 +256,8 @@ class Broadcaster:
         the queue as somebody watches (with 5,000 waiting, the first few dozen, not all)."""
         self._positions_dirty = False
         self._last_push = time.monotonic()
-        estimates = self._mirror.estimates(self._clock(), self._watched_depth())
+        depth = self._watched_depth()
+        estimates = self._mirror.estimates(self._clock(), depth) if depth else []
         waiting = {e.id for e in estimates}
         for stale in [i for i in self._sent_positions if i not in waiting]:
             del self._sent_positions[stale]
@@ -306,6 +308,40 @@ class Broadcaster:
         self._last_version = version if self._last_version is None else max(self._last_version, version)
         self._needs_resync = False
         self.resyncs += 1
+
+
+class _SharedEstimates:
+    """The estimates of one batch of changes, worked out the first time a message needs them."""
+
+    def __init__(self, broadcaster: Broadcaster) -> None:
+        self._broadcaster = broadcaster
+        self.now = broadcaster._clock()
+        self._estimates: list[dict[str, Any]] | None = None
+        self._by_id: dict[int, dict[str, Any]] = {}
+
+    def estimates(self) -> list[dict[str, Any]]:
+        if self._estimates is None:
+            # Many customers share a wait (a therapist's next free minute): each time written once.
+            times: dict[int | None, str | None] = {}
+            mirror = self._broadcaster._mirror
+            self._estimates = [
+                {
+                    "id": e.id,
+                    "position": e.position,
+                    "estimated_wait_min": e.estimated_wait_min,
+                    "estimated_call_at": times[e.estimated_wait_min]
+                    if e.estimated_wait_min in times
+                    else times.setdefault(e.estimated_wait_min, call_at(self.now, e.estimated_wait_min)),
+                }
+                for e in mirror.estimates(self.now, ESTIMATES_IN_BROADCAST)
+            ]
+            self._by_id = {e["id"]: e for e in self._estimates}
+        return self._estimates
+
+    def position(self, transaction_id: int) -> dict[str, Any] | None:
+        """The customer's place and wait when among the first ESTIMATES_IN_BROADCAST, else None."""
+        self.estimates()
+        return self._by_id.get(transaction_id)
 
 
 def call_at(now: datetime, wait_min: int | None) -> str | None:

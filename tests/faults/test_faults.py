@@ -149,12 +149,7 @@ def test_mariadb_restarted_mid_day_answers_busy_and_recovers_without_a_restart(t
     assert away["healthz"] == {**away["healthz"], "status": "unavailable"}  # type: ignore[dict-item]
     # Commands during the outage were answered `busy` and sent again with their keys.
     assert outcome.played.retried["busy"] > 0, outcome.played.retried
-    # FIFO is left out on MariaDB: its check replays the audit log in id order, which on MariaDB is
-    # not the commit order, and a claim filtered by skills (Ben's) locks rows it scans past, so
-    # another therapist's SKIP LOCKED passes over them. Days with no outage at all fail it about
-    # one in three (a till's claim, a recall racing a claim, Anna passing over a hot stone
-    # customer): a fault of the check or the claim path of its own, not of the outage.
-    assert_whole_day(outcome, but=frozenset({"fifo"}))
+    assert_whole_day(outcome)
     assert int(away["payments"]) < outcome.summary.paid  # type: ignore[call-overload]  # paid after it too
 
 

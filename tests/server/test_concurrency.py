@@ -197,28 +197,52 @@ def test_the_skilled_claim_is_served_by_the_call_index_candidate_by_candidate(my
     """The claim of a therapist who does not do everything: the outer scan in call order over
     ix_transactions_call (no sort), each candidate's items looked up in ix_transaction_items_skills
     (a dependent subquery), never a set of every item ever sold materialised per claim."""
-    from sqlalchemy import select
-    from sqlalchemy.dialects import mysql
-
     from server.db import queue_repo
 
     db = Database(mysql_url)
     try:
         fill_queue(db, 50)
-        txn, item = queue_repo.TXN, queue_repo.ITEM
-        outside = select(item.c.id).where(item.c.transaction_id == txn.c.id, item.c.service_id.not_in([1, 2, 3]))
-        query = (
-            select(txn.c.id)
-            .where(txn.c.status == "pending_therapist", ~outside.exists())
-            .order_by(txn.c.priority.desc(), txn.c.queue_key, txn.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        sql = str(query.compile(dialect=mysql.dialect(), compile_kwargs={"literal_binds": True}))
+        sql = queue_repo._skilled_candidates_sql(frozenset({1, 2, 3}))
         with db.write() as s:
             plan = list(s.execute(text("EXPLAIN " + sql)).mappings())
         outer, inner = plan
         assert outer["key"] == "ix_transactions_call" and "filesort" not in (outer["Extra"] or "")
         assert inner["select_type"] == "DEPENDENT SUBQUERY" and inner["key"] == "ix_transaction_items_skills"
+    finally:
+        db.dispose()
+
+
+@pytest.mark.mysql
+def test_a_skilled_claim_in_flight_locks_nobody_it_passes_over(mysql_url: str) -> None:
+    """Issue 14 (the simulated days on MariaDB): a claim filtered by skills under FOR UPDATE
+    SKIP LOCKED kept the customers it scanned and rejected locked until it committed, so a
+    therapist who can do everything, claiming in that moment, skipped the first customer and
+    called the third. The skilled claim now locks only the customer it takes."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from server.db import queue_repo
+    from server.service import admin
+
+    db = Database(mysql_url)
+    try:
+        admin.load_demo(db)  # services 1 and 2
+        first, second, third = fill_queue(db, 3)
+        with db.write() as s:
+            s.execute(
+                insert(TransactionItem).values(
+                    transaction_id=first, service_id=2, name="Hot stone", quantity=1, unit_price_cents=1,
+                    duration_min=60, added_by="test", created_at=datetime.now(UTC).replace(tzinfo=None),
+                )
+            )  # fmt: skip
+        with db.write() as skilled:
+            taken = queue_repo.claim_next_for_therapist(skilled, frozenset({1}))  # not service 2
+            assert taken is not None and taken.id == second
+            # Still in flight, holding its claim: somebody who can do everything claims now.
+            with db.write() as everything:
+                called = queue_repo.claim_next_for_therapist(everything, None)
+                assert called is not None and called.id == first, f"called {called and called.id}, not {first}"
+        assert third  # still waiting: nobody passed over it
     finally:
         db.dispose()

@@ -120,7 +120,7 @@ def test_a_missing_version_is_waited_for_then_resynced() -> None:
 
 
 def test_customer_updates_reach_their_room_and_positions_move_up() -> None:
-    rec = Recorder(members={"txn_2", "txn_3"})
+    rec = Recorder(members={"monitor", "txn_2", "txn_3"})
     b = make(rec, [snapshot(0)], reorder_wait_s=0.5)
     try:
         wait_until(lambda: b.resyncs == 1)
@@ -169,6 +169,65 @@ def test_position_pushes_go_only_as_deep_as_somebody_watches() -> None:
         # The broadcast's own estimates (the lobby's first 50) and pushes two deep: never all 3,000.
         assert depths and all(d is not None and d <= 50 for d in depths), depths
         assert 2 in depths
+    finally:
+        stop(b)
+
+
+def spy_on_estimates(b: Broadcaster) -> list[int | None]:
+    """The `limit` of every pass the mirror makes over the queue to quote waits."""
+    depths: list[int | None] = []
+    estimates = b._mirror.estimates
+
+    def spy(now: Any, limit: int | None = None) -> Any:
+        depths.append(limit)
+        return estimates(now, limit)
+
+    b._mirror.estimates = spy  # type: ignore[method-assign]
+    return depths
+
+
+def test_changes_ready_together_share_one_pass_of_the_estimates() -> None:
+    """Issue 14: every change worked out the lobby's 50 estimates again, so a burst of claims
+    cost one pass over the queue each. Changes ready together now share one, as of the latest
+    state, and every change still gets its own message with those estimates."""
+    rec = Recorder(members={"monitor", "therapist_queue"})
+    b = make(rec, [snapshot(0, [view(t, minute=t) for t in range(1, 21)])], reorder_wait_s=2.0)
+    try:
+        wait_until(lambda: b.resyncs == 1)
+        depths = spy_on_estimates(b)
+        # Versions 2..6 wait for 1 (held back), then all six become ready at once.
+        for v in range(2, 7):
+            b.post(change(v, v, "therapist_confirmed"))
+        b.post(change(1, 1, "therapist_confirmed"))
+        wait_until(lambda: len(rec.versions("monitor_updated")) == 6)
+        assert rec.versions("monitor_updated") == [1, 2, 3, 4, 5, 6]
+        assert rec.versions("therapist_queue_updated") == [1, 2, 3, 4, 5, 6]
+        assert depths == [50], depths  # and no position push: nobody's kiosk is watching
+        first = next(d for e, d, _ in rec.sent if e == "monitor_updated")
+        # Six claimed: the estimates of every message start at the 7th, now first.
+        assert [x["id"] for x in first["estimates"]][:2] == [7, 8]
+        assert first["estimates"][0]["position"] == 1
+    finally:
+        stop(b)
+
+
+def test_nobody_watching_costs_no_estimates() -> None:
+    """With no lobby and no customer's kiosk or phone listening (a run of claims with only
+    staff screens connected), no change works out the estimates at all."""
+    rec = Recorder(members={"therapist_queue"})
+    b = make(rec, [snapshot(0, [view(t, minute=t) for t in range(1, 21)])], reorder_wait_s=0.5)
+    try:
+        wait_until(lambda: b.resyncs == 1)
+        depths = spy_on_estimates(b)
+        for v in range(1, 6):
+            b.post(change(v, v, "therapist_confirmed"))
+            wait_until(lambda v=v: rec.versions("therapist_queue_updated")[-1:] == [v])  # type: ignore[misc]
+        assert rec.versions("therapist_queue_updated") == [1, 2, 3, 4, 5]
+        assert depths == [], depths
+        rec.members = {"therapist_queue", "monitor"}  # the lobby comes on
+        b.post(change(6, 6, "therapist_confirmed"))
+        wait_until(lambda: rec.versions("monitor_updated")[-1:] == [6])
+        assert 50 in depths
     finally:
         stop(b)
 
