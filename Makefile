@@ -77,6 +77,7 @@ lint: install
 bench: install services
 	$(PY) -m bench.claims
 	$(PY) -m bench.claims --concurrency 8 --waiting 5000 --claimed 2000
+	$(PY) -m bench.statements
 	$(PY) -m bench.fanout
 	$(PY) -m bench.connections
 	$(PY) -m bench.appliance
