@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from server.db.engine import Database
-from server.db.migrate import upgrade
 from server.service import admin
-from tests.support import IN_CI, LiveServer, mysql_database, sqlite_database
+from tests.support import IN_CI, LiveServer, migrated_mysql_database, sqlite_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, headless, with nothing that reaches for the internet (never a downloaded browser).
@@ -57,15 +56,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield sqlite_database(tmp_path)
     else:
-        with mysql_database() as url:
-            upgrade(url)
+        with migrated_mysql_database() as url:
             yield url
 
 
 @pytest.fixture
 def mysql_url() -> Iterator[str]:
-    with mysql_database() as url:
-        upgrade(url)
+    with migrated_mysql_database() as url:
         yield url
 
 

@@ -64,13 +64,87 @@ def mysql_database() -> Iterator[str]:
         admin.close()
 
 
+# Each test that wants a migrated database gets a copy of one migrated once per run: running the
+# migrations takes ~0.35 s on SQLite and ~0.8 s on MariaDB; a copy takes a few ms and ~0.13 s.
+# The migrations themselves are tested on their own (tests/server/test_cli_and_migrations.py).
+_TEMPLATES: dict[str, str] = {}
+
+
+def _template_dir() -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    if "dir" not in _TEMPLATES:
+        _TEMPLATES["dir"] = tempfile.mkdtemp(prefix="spa-test-templates-")
+        atexit.register(shutil.rmtree, _TEMPLATES["dir"], True)
+    return Path(_TEMPLATES["dir"])
+
+
 def sqlite_database(workdir: Path) -> str:
     """A migrated, empty SQLite database in ``workdir``; its URL."""
+    import shutil
+    import sqlite3
+
     from server.db.migrate import upgrade
 
-    url = f"sqlite:///{workdir / 'spa.db'}"
-    upgrade(url)
-    return url
+    if "sqlite" not in _TEMPLATES:
+        template = _template_dir() / "spa.db"
+        upgrade(f"sqlite:///{template}")
+        # Everything in the main file (it is in WAL mode), so that the file alone is the database.
+        conn = sqlite3.connect(template)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        _TEMPLATES["sqlite"] = str(template)
+    shutil.copyfile(_TEMPLATES["sqlite"], workdir / "spa.db")
+    return f"sqlite:///{workdir / 'spa.db'}"
+
+
+@contextmanager
+def migrated_mysql_database() -> Iterator[str]:
+    """A fresh MariaDB database migrated to head, dropped afterwards: the tables (their exact DDL,
+    foreign keys included) and rows of a database migrated once per run."""
+    with mysql_database() as url:
+        if "mysql" not in _TEMPLATES:
+            from server.db.migrate import upgrade
+
+            name = f"spa_template_{uuid.uuid4().hex[:12]}"
+            _admin_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            import atexit
+
+            atexit.register(_admin_sql, f"DROP DATABASE IF EXISTS `{name}`")
+            upgrade(url.replace(_database_name(url), name))
+            _TEMPLATES["mysql"] = name
+        _copy_tables(_TEMPLATES["mysql"], _database_name(url))
+        yield url
+
+
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?")[0]
+
+
+def _admin_sql(sql: str) -> None:
+    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def _copy_tables(source: str, target: str) -> None:
+    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", database=target, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SHOW FULL TABLES FROM `{source}` WHERE Table_type = 'BASE TABLE'")
+            tables = [row[0] for row in cur.fetchall()]
+            cur.execute("SET FOREIGN_KEY_CHECKS = 0")  # tables arrive in any order
+            for table in tables:
+                cur.execute(f"SHOW CREATE TABLE `{source}`.`{table}`")
+                cur.execute(cur.fetchone()[1])
+                cur.execute(f"INSERT INTO `{table}` SELECT * FROM `{source}`.`{table}`")
+    finally:
+        conn.close()
 
 
 def load_demo(database_url: str) -> dict[str, dict[str, Any]]:
