@@ -1,10 +1,10 @@
 """The claim path's statements in the driver's own SQL, on MariaDB.
 
-Through SQLAlchemy a statement costs 250-500 µs of the server's CPU (building the statement, its
-cache key, the compiled parameters, result processing); sent through PyMySQL's cursor on the same
-connection, 150-380 µs, most of it the driver reading packets (measured with
-`python -m bench.statements`). A claim is half a dozen statements and the server runs its commands
-under one GIL, so the statements every queue command runs go straight to the driver on MariaDB.
+Through SQLAlchemy a statement costs the server 100-400 µs of CPU more than sent through PyMySQL's
+cursor on the same connection (building the statement, its cache key, the compiled parameters,
+result processing; `python -m bench.statements` prints both). A claim is half a dozen statements
+and the server runs its commands under one GIL, so the statements every queue command runs go
+straight to the driver on MariaDB.
 They run inside the session's own transaction, on its connection. SQLite, the embedded default,
 keeps SQLAlchemy's statements: it has no row locks to race for and serves one small spa.
 """
@@ -42,14 +42,14 @@ def value(v: Any) -> Any:
 
 class RowShape:
     """A whole row of a table as one JSON_OBJECT column, and back into a dict of the types
-    SQLAlchemy would give. One column instead of thirty: PyMySQL parses every column's
-    descriptor in Python for each result, and for the transactions row that was half of the
-    driver's time in a claim (0.38 ms of CPU as columns, 0.16 ms as JSON)."""
+    SQLAlchemy would give. One column instead of thirty-two: PyMySQL parses every column's
+    descriptor in Python for each result. Measured by `python -m bench.statements`, with its
+    COMMIT: 782 µs of server CPU for the transactions row as columns, 471 µs as JSON, against
+    409 µs for an empty statement."""
 
-    def __init__(self, table: Table, alias: str = "") -> None:
+    def __init__(self, table: Table) -> None:
         self.names = tuple(c.key for c in table.c)
-        prefix = f"{alias}." if alias else ""
-        self.json_object = "JSON_OBJECT(" + ", ".join(f"'{c.key}', {prefix}{c.name}" for c in table.c) + ")"
+        self.json_object = "JSON_OBJECT(" + ", ".join(f"'{c.key}', {c.name}" for c in table.c) + ")"
         self._convert: list[tuple[str, Callable[[Any], Any]]] = []
         for c in table.c:
             if isinstance(c.type, Boolean):
