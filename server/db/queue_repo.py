@@ -110,15 +110,15 @@ def _fetch_record(cursor: Any, sql: str, params: tuple[Any, ...]) -> TxnRecord |
     return TxnRecord(TXN_SHAPE.from_json(row[0])) if row is not None else None
 
 
-def _skilled_candidates_sql(skills: frozenset[int]) -> str:
-    """Waiting customers none of whose items is outside `skills`, in call order, read without
-    locking (a consistent read locks nothing)."""
+def _skilled_candidates_sql(skills: frozenset[int], tail: str = f"LIMIT {_CANDIDATES}") -> str:
+    """Waiting customers none of whose items is outside `skills`, in call order; by default the
+    first few, read without locking (a consistent read locks nothing)."""
     outside = "SELECT 1 FROM transaction_items i WHERE i.transaction_id = t.id"
     if skills:
         outside += f" AND i.service_id NOT IN ({', '.join(str(int(k)) for k in sorted(skills))})"
     return (
         f"SELECT t.id FROM transactions t WHERE t.status = 'pending_therapist' AND NOT EXISTS ({outside}) "
-        f"{_CALL_ORDER} LIMIT {_CANDIDATES}"
+        f"{_CALL_ORDER} {tail}"
     )
 
 
@@ -151,7 +151,7 @@ def claim_next_for_therapist(session: Session, skills: frozenset[int] | None) ->
             # All of the first few were taken meanwhile by other therapists: read again.
         # Still all held (other transactions keep them locked without calling them): the filter
         # under the lock after all, which always ends, if not always in strict order.
-        cursor.execute(candidates_sql.replace(f"LIMIT {_CANDIDATES}", "LIMIT 1 FOR UPDATE SKIP LOCKED"))
+        cursor.execute(_skilled_candidates_sql(skills, "LIMIT 1 FOR UPDATE SKIP LOCKED"))
         row = cursor.fetchone()
         return _fetch_record(cursor, _LOCK_WAITING_SQL, (row[0],)) if row is not None else None
     query = select(TXN).where(TXN.c.status == TxnStatus.PENDING_THERAPIST.value)

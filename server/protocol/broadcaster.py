@@ -197,7 +197,7 @@ class Broadcaster:
         entries = [entry_of(change.staff_view) for change in batch]
         for entry in entries:
             self._mirror.apply(entry)
-        shared = _SharedEstimates(self)
+        shared = _SharedEstimates(self._mirror, self._clock())
         for change, entry in zip(batch, entries, strict=True):
             self._emit_change(change, entry, shared)
         self._positions_dirty = True
@@ -313,9 +313,9 @@ class Broadcaster:
 class _SharedEstimates:
     """The estimates of one batch of changes, worked out the first time a message needs them."""
 
-    def __init__(self, broadcaster: Broadcaster) -> None:
-        self._broadcaster = broadcaster
-        self.now = broadcaster._clock()
+    def __init__(self, mirror: QueueMirror, now: datetime) -> None:
+        self._mirror = mirror
+        self.now = now
         self._estimates: list[dict[str, Any]] | None = None
         self._by_id: dict[int, dict[str, Any]] = {}
 
@@ -323,7 +323,6 @@ class _SharedEstimates:
         if self._estimates is None:
             # Many customers share a wait (a therapist's next free minute): each time written once.
             times: dict[int | None, str | None] = {}
-            mirror = self._broadcaster._mirror
             self._estimates = [
                 {
                     "id": e.id,
@@ -333,7 +332,7 @@ class _SharedEstimates:
                     if e.estimated_wait_min in times
                     else times.setdefault(e.estimated_wait_min, call_at(self.now, e.estimated_wait_min)),
                 }
-                for e in mirror.estimates(self.now, ESTIMATES_IN_BROADCAST)
+                for e in self._mirror.estimates(self.now, ESTIMATES_IN_BROADCAST)
             ]
             self._by_id = {e["id"]: e for e in self._estimates}
         return self._estimates

@@ -142,22 +142,35 @@ def test_customer_updates_reach_their_room_and_positions_move_up() -> None:
         stop(b)
 
 
+def spy_on_estimates(b: Broadcaster) -> list[int | None]:
+    """The `limit` of every pass the mirror makes over the queue to quote waits."""
+    depths: list[int | None] = []
+    estimates = b._mirror.estimates
+
+    def spy(now: Any, limit: int | None = None) -> Any:
+        depths.append(limit)
+        return estimates(now, limit)
+
+    b._mirror.estimates = spy  # type: ignore[method-assign]
+    return depths
+
+
+def started_with_twenty_waiting(rec: Recorder, reorder_wait_s: float) -> tuple[Broadcaster, list[int | None]]:
+    """A broadcaster whose mirror holds 20 waiting customers, and its passes over them from now on."""
+    b = make(rec, [snapshot(0, [view(t, minute=t) for t in range(1, 21)])], reorder_wait_s=reorder_wait_s)
+    wait_until(lambda: b.resyncs == 1)
+    return b, spy_on_estimates(b)
+
+
 def test_position_pushes_go_only_as_deep_as_somebody_watches() -> None:
     """Issue 14: with thousands waiting, the push every half second worked out every place in
     the queue. Now it goes as deep as the furthest watched customer (here the 3rd of 3,000)."""
     waiting = [view(t) | {"queue_since": f"2026-11-29T10:{t // 60:02d}:{t % 60:02d}.000Z"} for t in range(1, 3001)]
     rec = Recorder(members={"txn_3"})
     b = make(rec, [snapshot(3000, waiting)], reorder_wait_s=0.1)
-    depths: list[int | None] = []
     try:
         wait_until(lambda: b.resyncs == 1)
-        estimates = b._mirror.estimates
-
-        def spy(now: Any, limit: int | None = None) -> Any:
-            depths.append(limit)
-            return estimates(now, limit)
-
-        b._mirror.estimates = spy  # type: ignore[method-assign]
+        depths = spy_on_estimates(b)
         b.post(change(3001, 1, "therapist_confirmed"))  # 1 is claimed: everyone moves up
 
         def pushed() -> list[int | None]:
@@ -173,28 +186,13 @@ def test_position_pushes_go_only_as_deep_as_somebody_watches() -> None:
         stop(b)
 
 
-def spy_on_estimates(b: Broadcaster) -> list[int | None]:
-    """The `limit` of every pass the mirror makes over the queue to quote waits."""
-    depths: list[int | None] = []
-    estimates = b._mirror.estimates
-
-    def spy(now: Any, limit: int | None = None) -> Any:
-        depths.append(limit)
-        return estimates(now, limit)
-
-    b._mirror.estimates = spy  # type: ignore[method-assign]
-    return depths
-
-
 def test_changes_ready_together_share_one_pass_of_the_estimates() -> None:
     """Issue 14: every change worked out the lobby's 50 estimates again, so a burst of claims
     cost one pass over the queue each. Changes ready together now share one, as of the latest
     state, and every change still gets its own message with those estimates."""
     rec = Recorder(members={"monitor", "therapist_queue"})
-    b = make(rec, [snapshot(0, [view(t, minute=t) for t in range(1, 21)])], reorder_wait_s=2.0)
+    b, depths = started_with_twenty_waiting(rec, reorder_wait_s=2.0)
     try:
-        wait_until(lambda: b.resyncs == 1)
-        depths = spy_on_estimates(b)
         # Versions 2..6 wait for 1 (held back), then all six become ready at once.
         for v in range(2, 7):
             b.post(change(v, v, "therapist_confirmed"))
@@ -215,10 +213,8 @@ def test_nobody_watching_costs_no_estimates() -> None:
     """With no lobby and no customer's kiosk or phone listening (a run of claims with only
     staff screens connected), no change works out the estimates at all."""
     rec = Recorder(members={"therapist_queue"})
-    b = make(rec, [snapshot(0, [view(t, minute=t) for t in range(1, 21)])], reorder_wait_s=0.5)
+    b, depths = started_with_twenty_waiting(rec, reorder_wait_s=0.5)
     try:
-        wait_until(lambda: b.resyncs == 1)
-        depths = spy_on_estimates(b)
         for v in range(1, 6):
             b.post(change(v, v, "therapist_confirmed"))
             wait_until(lambda v=v: rec.versions("therapist_queue_updated")[-1:] == [v])  # type: ignore[misc]
