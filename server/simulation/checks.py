@@ -87,13 +87,21 @@ def fifo(ledger: Ledger) -> list[str]:
     """Replays the audit log in commit order. A claim that passed over an earlier customer the
     claimer could serve is a violation unless that customer was claimed by someone else within
     the next few claims: claimers working at once commit in any order (SKIP LOCKED hands the
-    second one the second customer), at most `claimers` − 1 claims apart."""
+    second one the second customer), at most `claimers` − 1 claims apart. Nor is it one when
+    either customer's place changed (back in the queue, priority given or taken) within the
+    ledger's `reorder_window` rows before the claim: that change may have committed after the
+    claim read the queue."""
     problems = []
     status: dict[int, str] = {}
     priority: dict[int, bool] = {}
+    moved: dict[int, int] = {}  # transaction → index of the row that last changed its place
     rows = [r for r in ledger.audit if r.transaction_id is not None]
     claim_positions = _positions(rows, "claimed")
     till_positions = _positions(rows, "cashier_claimed")
+
+    def settled_before(i: int, *tids: int) -> bool:
+        return all(t not in moved or i - moved[t] > ledger.reorder_window for t in tids)
+
     for i, row in enumerate(rows):
         tid = row.transaction_id
         assert tid is not None
@@ -103,7 +111,12 @@ def fifo(ledger: Ledger) -> list[str]:
                 (t for t, s in status.items() if s == PENDING and _can_serve(ledger, t, skills)),
                 key=lambda t: (not priority.get(t, False), ledger.transactions[t].created_at, t),
             )
-            if ahead is not None and ahead != tid and not _soon(claim_positions, ahead, i, ledger.claimers):
+            if (
+                ahead is not None
+                and ahead != tid
+                and not _soon(claim_positions, ahead, i, ledger.claimers)
+                and settled_before(i, ahead, tid)
+            ):
                 problems.append(
                     f"staff {row.staff_id} claimed {_code(ledger, tid)} while {_code(ledger, ahead)} waited ahead "
                     f"(audit {row.seq})"
@@ -113,16 +126,22 @@ def fifo(ledger: Ledger) -> list[str]:
                 (t for t, s in status.items() if s == AWAITING),
                 key=lambda t: (ledger.transactions[t].pay_queue_key or ledger.transactions[t].created_at, t),
             )
-            if ahead is not None and ahead != tid and not _soon(till_positions, ahead, i, ledger.cashiers):
+            if (
+                ahead is not None
+                and ahead != tid
+                and not _soon(till_positions, ahead, i, ledger.cashiers)
+                and settled_before(i, ahead, tid)
+            ):
                 problems.append(
                     f"a till claimed {_code(ledger, tid)} while {_code(ledger, ahead)} waited to pay ahead "
                     f"(audit {row.seq})"
                 )
-        if row.action == "priority_set":
-            priority[tid] = True
-        elif row.action == "priority_cleared":
-            priority[tid] = False
+        if row.action in ("priority_set", "priority_cleared"):
+            priority[tid] = row.action == "priority_set"
+            moved[tid] = i
         if row.to_status:
+            if row.to_status in (PENDING, AWAITING) and status.get(tid) != row.to_status:
+                moved[tid] = i
             status[tid] = row.to_status
     return problems
 

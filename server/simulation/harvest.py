@@ -14,7 +14,7 @@ from .driver import Played
 from .ledger import AuditRow, Ledger, PaymentRow, TenderRow, TxnRow
 
 
-def ledger_of(db: Database, played: Played, *, claimers: int, cashiers: int) -> Ledger:
+def ledger_of(db: Database, played: Played, *, claimers: int, cashiers: int, reorder_window: int = 0) -> Ledger:
     ids = sorted(played.created)
     with db.read() as s:
         txns = {t.id: t for t in s.scalars(select(Transaction).where(Transaction.id.in_(ids)))} if ids else {}
@@ -57,6 +57,7 @@ def ledger_of(db: Database, played: Played, *, claimers: int, cashiers: int) -> 
         claim_acks=list(played.claim_acks),
         claimers=claimers,
         cashiers=cashiers,
+        reorder_window=reorder_window,
     )
 
 

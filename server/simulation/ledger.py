@@ -85,3 +85,7 @@ class Ledger:
     printed: dict[int, list[str]] | None = None  # receipt numbers on each till's paper; None: no printers
     claimers: int = 1  # therapists claiming at once: how far commit order may stray from call order
     cashiers: int = 1
+    # Audit rows by which a change may come before a claim in id order yet have committed after
+    # the claim read the queue: 0 where writes are serialised (SQLite); on MariaDB ids are handed
+    # out at INSERT, not at COMMIT, so a recall in flight beside a claim can take the lower id.
+    reorder_window: int = 0
