@@ -1,5 +1,7 @@
 """Claims per second and acknowledgement latency of `therapist_confirm_next` through the server,
-beside a raw PyMySQL loop doing the same SELECT … FOR UPDATE SKIP LOCKED + UPDATE + COMMIT.
+beside a raw PyMySQL loop doing the same SELECT … FOR UPDATE SKIP LOCKED + UPDATE + COMMIT, and
+beside the transport alone: the same clients calling a bare uvicorn + python-socketio server that
+answers at once from a worker thread, no database (bench/bare_asgi.py).
 
     python -m bench.claims [--claims 2000] [--concurrency 1 8 32]
 
@@ -15,7 +17,9 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +32,7 @@ from bench.procs import cpu_s
 from server.db.engine import Database
 from server.db.migrate import upgrade
 from server.service import admin
-from tests.support import MYSQL_HOST, MYSQL_PORT, REDIS_URL, LiveServer, fill_waiting, mysql_database
+from tests.support import MYSQL_HOST, MYSQL_PORT, REDIS_URL, LiveServer, fill_waiting, free_port, mysql_database
 
 CLAIM_SQL = (
     "SELECT id FROM transactions WHERE status = 'pending_therapist' "
@@ -177,6 +181,26 @@ def server_loop(urls: list[str], token: str, concurrency: int, claims: int) -> t
     return end - start_at, [lat for r in results for lat in r[1]]
 
 
+def bare_transport() -> tuple[subprocess.Popen[bytes], str]:
+    """bench.bare_asgi in its own process, once it listens."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.bare_asgi", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("bench.bare_asgi did not start") from None
+            time.sleep(0.1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=2000, help="waiting customers claimed per measurement")
@@ -209,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.processes > 1:
             env |= {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": f"bench-{os.getpid()}"}
         servers = [LiveServer(url, Path(tmp), **env).start() for _ in range(args.processes)]
+        bare, bare_url = bare_transport()
         try:
             # A few more waiting than are claimed, always: at the very end, a claimer that finds the
             # last rows locked by the others' claims in flight would get "queue empty" and stop short.
@@ -222,25 +247,30 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_before = sum(cpu_s(p) for p in pids)
                 srv_s, srv_lat = server_loop([s.url for s in servers], people["Anna"]["token"], n, args.claims)
                 cpu_ms = (sum(cpu_s(p) for p in pids) - cpu_before) / args.claims * 1000
-                assert len(raw_lat) == len(srv_lat) == args.claims, (len(raw_lat), len(srv_lat))
-                rows.append((n, args.claims / raw_s, raw_lat, args.claims / srv_s, srv_lat, cpu_ms))
+                bare_s, bare_lat = server_loop([bare_url], "any", n, args.claims)
+                assert len(raw_lat) == len(srv_lat) == len(bare_lat) == args.claims, (len(raw_lat), len(srv_lat))
+                rows.append(
+                    (n, args.claims / raw_s, raw_lat, args.claims / srv_s, srv_lat, cpu_ms, args.claims / bare_s)
+                )
                 print(f"  measured {n} concurrent", file=sys.stderr, flush=True)
         finally:
             for server in servers:
                 server.stop()
+            bare.terminate()
+            bare.wait(10)
             db.dispose()
 
     print()
     print(
         "| therapists | raw claims/s | raw p50 ms | raw p99 ms | server claims/s | ack p50 ms | ack p99 ms "
-        "| server CPU ms/claim | server/raw |"
+        "| server CPU ms/claim | server/raw | transport calls/s | server/transport |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, raw_rate, raw_lat, srv_rate, srv_lat, cpu_ms in rows:
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, raw_rate, raw_lat, srv_rate, srv_lat, cpu_ms, bare_rate in rows:
         print(
             f"| {n} | {raw_rate:,.0f} | {statistics.median(raw_lat) * 1000:.2f} | {percentile(raw_lat, 99) * 1000:.2f} "
             f"| {srv_rate:,.0f} | {statistics.median(srv_lat) * 1000:.2f} | {percentile(srv_lat, 99) * 1000:.2f} "
-            f"| {cpu_ms:.2f} | {srv_rate / raw_rate:.2f} |"
+            f"| {cpu_ms:.2f} | {srv_rate / raw_rate:.2f} | {bare_rate:,.0f} | {srv_rate / bare_rate:.2f} |"
         )
     return 0
 

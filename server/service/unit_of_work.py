@@ -86,31 +86,37 @@ class UnitOfWork:
             outcome = work(s, now)
             txn = outcome.txn
             change: Change | None = None
+            version: int | None = None
             result = dict(outcome.result)
             if txn is not None:
-                repo.save(s, txn)
-                full = self.staff_view(s, txn, outcome.names)
+                names = self.names_for(s, txn, outcome.names)
+                audit = None
+                if outcome.reason:
+                    audit = {
+                        "action": outcome.reason,
+                        "actor": actor.key,
+                        "created_at": now,
+                        "transaction_id": txn.id,
+                        "from_status": outcome.from_status,
+                        "to_status": txn.status,
+                        "staff_id": actor.staff_id,
+                        "device_id": actor.device_id,
+                        "detail": {"event": event, **outcome.audit},
+                    }
+                # The version last of all, so its row is held only while committing: with a key,
+                # after the key's row, which needs the answer, which needs the items.
+                bump_now = key is None and bool(outcome.reason)
+                items, version = repo.finish(s, txn, audit, bump=bump_now)
+                full = staff_view(txn, items, names)
                 if full_result:
                     result["transaction"] = full
-                if outcome.reason:
-                    repo.add_audit(
-                        s,
-                        action=outcome.reason,
-                        actor=actor.key,
-                        created_at=now,
-                        transaction_id=txn.id,
-                        from_status=outcome.from_status,
-                        to_status=txn.status,
-                        staff_id=actor.staff_id,
-                        device_id=actor.device_id,
-                        detail={"event": event, **outcome.audit},
-                    )
             if key is not None:
                 # A concurrent twin that got here first makes this insert fail as a duplicate: this
                 # whole transaction then rolls back and the twin's stored result is returned.
                 repo.add_idempotency_key(s, actor.key, key, event, json.dumps(result, sort_keys=True), digest, now)
             if txn is not None and outcome.reason:
-                version = repo.bump_version(s)  # last: holds the version row only while committing
+                if version is None:
+                    version = repo.bump_version(s)
                 change = Change(version, outcome.reason, txn.id, full, public_view(txn))
             return result, change
 
@@ -129,11 +135,18 @@ class UnitOfWork:
         return result, change
 
     @staticmethod
-    def staff_view(s: Session, txn: TxnRecord | Transaction, known: dict[int, str] | None = None) -> dict[str, Any]:
+    def names_for(s: Session, txn: TxnRecord | Transaction, known: dict[int, str] | None = None) -> dict[int, str]:
+        """The names of the therapist and cashier a staff view shows, read only if not known."""
         names = dict(known or {})
         missing = {i for i in (txn.therapist_id, txn.cashier_id) if i and i not in names}
         names.update(repo.staff_names(s, missing))
-        return staff_view(txn, repo.items_of(s, txn.id), names)
+        return names
+
+    @classmethod
+    def staff_view(
+        cls, s: Session, txn: TxnRecord | Transaction, known: dict[int, str] | None = None
+    ) -> dict[str, Any]:
+        return staff_view(txn, repo.items_of(s, txn.id), cls.names_for(s, txn, known))
 
 
 def _replay(stored: IdempotencyKey, event: str, digest: str | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from server.db.driver import mariadb_cursor
 from server.db.engine import Database
 from server.db.models import Service, Transaction, TransactionItem
 from server.domain.errors import CommandError, ErrorCode
@@ -111,8 +112,11 @@ def test_concurrent_additions_lose_nothing(db: Database, service: QueueService, 
 
 
 @pytest.mark.mysql
-def test_a_real_deadlock_is_retried(mysql_url: str) -> None:
-    """Two writers lock two rows in opposite orders; MariaDB kills one (1213) and run_write retries it."""
+@pytest.mark.parametrize("through", ["sqlalchemy", "driver"])
+def test_a_real_deadlock_is_retried(mysql_url: str, through: str) -> None:
+    """Two writers lock two rows in opposite orders; MariaDB kills one (1213) and run_write retries
+    it, whether the statement went through SQLAlchemy or straight through the driver (the claim
+    path's statements: PyMySQL's own exception would pass the retry by)."""
     db = Database(mysql_url, pool_size=4, max_overflow=0)
     try:
         with db.write() as s:
@@ -124,19 +128,24 @@ def test_a_real_deadlock_is_retried(mysql_url: str) -> None:
         barrier = threading.Barrier(2)
         attempts = Counter[str]()
 
+        def bump(session: Any, day: str) -> None:
+            if through == "driver":
+                cursor = mariadb_cursor(session)
+                assert cursor is not None
+                sql = "UPDATE daily_counters SET last_number = last_number + 1 WHERE business_day = %s"
+                cursor.execute(sql, (day,))
+            else:
+                session.execute(
+                    text("UPDATE daily_counters SET last_number = last_number + 1 WHERE business_day = :d"), {"d": day}
+                )
+
         def writer(name: str, first: str, second: str) -> None:
             def work(session: Any) -> None:
                 attempts[name] += 1
-                session.execute(
-                    text("UPDATE daily_counters SET last_number = last_number + 1 WHERE business_day = :d"),
-                    {"d": first},
-                )
+                bump(session, first)
                 if attempts[name] == 1:
                     barrier.wait(timeout=5)
-                session.execute(
-                    text("UPDATE daily_counters SET last_number = last_number + 1 WHERE business_day = :d"),
-                    {"d": second},
-                )
+                bump(session, second)
 
             db.run_write(work)
 

@@ -3,6 +3,7 @@ and write exactly what SQLAlchemy's would: every column, type and awkward value.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -125,5 +126,131 @@ def test_a_claims_facts_about_its_therapist_in_one_query(mysql_url: str) -> None
             # Going off shift in the same transaction is seen by the next question.
             assert roster_repo.set_shift(s, ben, False, datetime.now(UTC).replace(tzinfo=None))
             assert roster_repo.room_and_shift(s, ben) == (NAME, False)
+    finally:
+        db.dispose()
+
+
+def _waiting(db: Database, code: str) -> int:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.write() as s:
+        txn = queue_repo.insert_transaction(
+            s,
+            {"business_day": now.date(), "code": code, "customer_name": NAME, "status": "pending_therapist",
+             "queue_key": now, "created_at": now, "total_cents": 4500, "total_minutes": 60},
+        )  # fmt: skip
+        s.execute(
+            insert(TransactionItem).values(
+                transaction_id=txn.id, service_id=1, name=NAME, quantity=1, unit_price_cents=4500,
+                duration_min=60, added_by="device:1", created_at=now, tax_rate_bp=1900,
+            )
+        )  # fmt: skip
+    return int(txn.id)
+
+
+def _audit_rows(db: Database, txn_id: int) -> list[dict[str, Any]]:
+    from server.db.models import AuditEntry
+
+    return core_row(db, AuditEntry.__table__, transaction_id=txn_id)
+
+
+def test_a_commands_closing_statements_go_in_one_round_trip_and_write_what_each_would(mysql_url: str) -> None:
+    """`finish` sends the row's change, the audit entry, the items and the version bump as one
+    batch: one query on the wire, the same rows written as `save`, `add_audit`, `items_of` and
+    `bump_version` one by one write, and the version handed back."""
+    db = Database(mysql_url)
+    try:
+        admin.load_demo(db)
+        txn_id = _waiting(db, "A-101")
+        with db.read() as s:
+            version = queue_repo.current_version(s)
+        sent: list[str] = []
+        with db.write() as s:
+            record = queue_repo.lock_transaction(s, txn_id)
+            assert record is not None
+            record.status, record.room = TxnStatus.THERAPIST_CONFIRMED, NAME
+            audit = {"action": "claimed", "actor": "staff:1", "created_at": datetime(2026, 12, 7, 10, 0),
+                     "transaction_id": txn_id, "from_status": "pending_therapist", "to_status": "therapist_confirmed",
+                     "staff_id": 1, "detail": {"event": "therapist_confirm_next", "room": NAME}}  # fmt: skip
+            connection = s.connection().connection.dbapi_connection
+            query = connection.query
+            connection.query = lambda sql, *a, **k: (sent.append(sql), query(sql, *a, **k))[1]
+            try:
+                items, new_version = queue_repo.finish(s, record, audit, bump=True)
+            finally:
+                connection.query = query
+        assert len(sent) == 1 and sent[0].count(";\n") == 3, sent
+        assert new_version == version + 1
+        assert [(i.service_id, i.name, i.quantity) for i in items] == [(1, NAME, 1)]
+        row = core_row(db, queue_repo.TXN, id=txn_id)[0]
+        assert (row["status"], row["room"], row["row_version"]) == ("therapist_confirmed", NAME, 2)
+        assert record.row_version == 2 and record.changes() == {}
+        (entry,) = _audit_rows(db, txn_id)
+        assert (entry["action"], entry["to_status"], entry["staff_id"]) == ("claimed", "therapist_confirmed", 1)
+        assert json.loads(entry["detail"]) == {"event": "therapist_confirm_next", "room": NAME}
+        with db.read() as s:
+            assert queue_repo.current_version(s) == version + 1
+    finally:
+        db.dispose()
+
+
+def test_a_batch_that_fails_part_way_changes_nothing(mysql_url: str) -> None:
+    """A stale row is refused after the batch ran, and a statement that fails mid-batch stops it:
+    either way the transaction rolls back, so neither the row, the audit log nor the version moved."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    db = Database(mysql_url)
+    try:
+        admin.load_demo(db)
+        txn_id = _waiting(db, "A-102")
+        with db.read() as s:
+            version = queue_repo.current_version(s)
+        audit = {"action": "claimed", "actor": "staff:1", "created_at": datetime(2026, 12, 7, 10, 0),
+                 "transaction_id": txn_id, "staff_id": 1}  # fmt: skip
+        with pytest.raises(StaleDataError), db.write() as s:
+            stale = queue_repo.lock_transaction(s, txn_id)
+            assert stale is not None
+            stale.__dict__["_loaded"]["row_version"] = stale.row_version = 7  # read before a change we missed
+            stale.room = "elsewhere"
+            queue_repo.finish(s, stale, audit, bump=True)
+        with pytest.raises(IntegrityError), db.write() as s:
+            record = queue_repo.lock_transaction(s, txn_id)
+            assert record is not None
+            record.room = "elsewhere"
+            queue_repo.finish(s, record, audit | {"action": None}, bump=True)  # NOT NULL: the second statement fails
+        row = core_row(db, queue_repo.TXN, id=txn_id)[0]
+        assert (row["room"], row["row_version"]) == (None, 1)
+        assert _audit_rows(db, txn_id) == []
+        with db.read() as s:
+            assert queue_repo.current_version(s) == version
+    finally:
+        db.dispose()
+
+
+def test_a_connection_lost_under_a_driver_statement_is_unavailable_and_the_next_write_reconnects(
+    mysql_url: str,
+) -> None:
+    """MariaDB drops the connection in the middle of a command (KILL, as a restart would): the
+    claim path's next statement fails as DatabaseUnavailable, which the dispatcher answers `busy`,
+    not as PyMySQL's own error; and the connection is thrown away, so the next command works."""
+    from sqlalchemy import text
+
+    from server.db.engine import DatabaseUnavailable
+
+    db = Database(mysql_url, pool_size=2, max_overflow=0)
+    try:
+        admin.load_demo(db)
+        txn_id = _waiting(db, "A-103")
+
+        def killed_midway(s: Any) -> None:
+            (own,) = s.execute(text("SELECT CONNECTION_ID()")).one()
+            with db.engine.connect() as other:
+                other.exec_driver_sql(f"KILL CONNECTION {int(own)}")
+            queue_repo.lock_transaction(s, txn_id)
+
+        with pytest.raises(DatabaseUnavailable):
+            db.run_write(killed_midway)
+        with db.write() as s:
+            assert queue_repo.lock_transaction(s, txn_id) is not None
     finally:
         db.dispose()
