@@ -47,6 +47,13 @@ def quote_live(
     return found, team, services
 
 
+def quote_queue(s: Session, now: datetime, *, newcomer: tuple[tuple[int, int], ...] | None = None) -> dict[int, Quote]:
+    """`quote_live`'s quotes, reading only the waiting and those with a therapist, and only the
+    columns a quote needs (a kiosk's confirm and a ticket page ask for no more)."""
+    rows = repo.quote_rows(s, [TxnStatus.PENDING_THERAPIST, *sorted(WITH_THERAPIST)])
+    return quote_live(s, rows, now, newcomer=newcomer)[0]
+
+
 def unservable(services: tuple[tuple[int, int], ...], team: Roster) -> bool:
     """Nobody on shift can do every one of these services."""
     return not any(can_serve(t.skills, services) for t in team.on_shift)

@@ -75,8 +75,7 @@ class QueueService:
             if missing:
                 raise CommandError(ErrorCode.UNKNOWN_SERVICE, f"service {missing[0]} is not offered")
             asked = tuple((i.service_id, i.quantity) for i in cmd.items)
-            live = repo.in_statuses(s, list(LIVE))
-            quoted, _, _ = estimating.quote_live(s, live, now, newcomer=asked)
+            quoted = estimating.quote_queue(s, now, newcomer=asked)
             wait = quoted[NEWCOMER_ID].estimated_wait_min
             if actor.is_device and actor.role is DeviceRole.KIOSK:
                 self._check_intake(policy, now, wait)
@@ -144,7 +143,7 @@ class QueueService:
             skills = self.skills_of(s, therapist)
             txn = repo.claim_next_for_therapist(s, skills)
             if txn is None:
-                if skills is not None and repo.in_statuses(s, [TxnStatus.PENDING_THERAPIST]):
+                if skills is not None and repo.any_in_status(s, TxnStatus.PENDING_THERAPIST):
                     raise CommandError(ErrorCode.QUEUE_EMPTY, "nobody waiting is for you: their services are not yours")
                 raise CommandError(ErrorCode.QUEUE_EMPTY, "no customer is waiting")
             before = self.transition(txn, Move.CLAIM_FOR_THERAPIST, Actor(actor, therapist), now, room=room)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..db import queue_repo as repo
 from ..db.engine import Database
-from ..domain.status import LIVE, TxnStatus
+from ..domain.status import TxnStatus
 from ..domain.waits import first_name
 from . import estimating
 from .queue import call_at
@@ -34,7 +34,7 @@ def ticket_view(db: Database, public_id: str, now: datetime) -> dict[str, Any] |
             "server_time": iso(now),
         }
         if txn.status == TxnStatus.PENDING_THERAPIST.value:
-            quoted, _, _ = estimating.quote_live(s, repo.in_statuses(s, list(LIVE)), now)
+            quoted = estimating.quote_queue(s, now)
             quote = quoted[txn.id]
             view.update(
                 position=quote.position,
