@@ -40,7 +40,7 @@ TRANSACTION: dict[str, Any] = {
 
 def make_app(threads: int) -> socketio.ASGIApp:
     sio = socketio.AsyncServer(async_mode="asgi", transports=["websocket"])
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="bare.command")
+    pool = ThreadPoolExecutor(max(threads, 1), thread_name_prefix="bare.command")
 
     def command() -> dict[str, Any]:
         return {"ok": True, "transaction": TRANSACTION}
@@ -51,6 +51,8 @@ def make_app(threads: int) -> socketio.ASGIApp:
 
     @sio.on("therapist_confirm_next")
     async def claim(sid: str, data: Any = None) -> dict[str, Any]:
+        if threads == 0:
+            return command()  # on the event loop: what the hand-off to a thread costs, by difference
         return await asyncio.get_running_loop().run_in_executor(pool, command)
 
     return socketio.ASGIApp(sio)
@@ -59,7 +61,9 @@ def make_app(threads: int) -> socketio.ASGIApp:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=40, help="worker threads, as SPA_COMMAND_THREADS")
+    parser.add_argument(
+        "--threads", type=int, default=40, help="worker threads, as SPA_COMMAND_THREADS; 0: answer on the event loop"
+    )
     args = parser.parse_args(argv)
     uvicorn.run(make_app(args.threads), host="127.0.0.1", port=args.port, log_level="warning", lifespan="off")
     return 0

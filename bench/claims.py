@@ -181,11 +181,11 @@ def server_loop(urls: list[str], token: str, concurrency: int, claims: int) -> t
     return end - start_at, [lat for r in results for lat in r[1]]
 
 
-def bare_transport() -> tuple[subprocess.Popen[bytes], str]:
+def bare_transport(threads: int) -> tuple[subprocess.Popen[bytes], str]:
     """bench.bare_asgi in its own process, once it listens."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.bare_asgi", "--port", str(port)],
+        [sys.executable, "-m", "bench.bare_asgi", "--port", str(port), "--threads", str(threads)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -210,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--processes", type=int, default=1, help="server processes sharing the queue through Redis (scale-out)"
     )
+    parser.add_argument(
+        "--transport-threads",
+        type=int,
+        default=40,
+        help="the bare transport's worker threads (0: it answers on its event loop)",
+    )
     args = parser.parse_args(argv)
 
     print(
@@ -233,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.processes > 1:
             env |= {"SPA_MESSAGE_QUEUE": REDIS_URL, "SPA_MESSAGE_QUEUE_CHANNEL": f"bench-{os.getpid()}"}
         servers = [LiveServer(url, Path(tmp), **env).start() for _ in range(args.processes)]
-        bare, bare_url = bare_transport()
+        bare, bare_url = bare_transport(args.transport_threads)
         try:
             # A few more waiting than are claimed, always: at the very end, a claimer that finds the
             # last rows locked by the others' claims in flight would get "queue empty" and stop short.

@@ -254,3 +254,28 @@ def test_a_connection_lost_under_a_driver_statement_is_unavailable_and_the_next_
             assert queue_repo.lock_transaction(s, txn_id) is not None
     finally:
         db.dispose()
+
+
+def test_what_a_batch_carries_from_input_is_data_never_a_statement(mysql_url: str) -> None:
+    """The connection allows several statements per query (for the batch), so a value that tries
+    to end one and start another must be stored as typed: a cancel's free-text note goes into the
+    audit entry, a room name into the row."""
+    db = Database(mysql_url)
+    try:
+        admin.load_demo(db)
+        txn_id = _waiting(db, "A-104")
+        hostile = "x'); DELETE FROM audit_log; UPDATE queue_state SET version = 0; -- \\'; \";"
+        with db.write() as s:
+            record = queue_repo.lock_transaction(s, txn_id)
+            assert record is not None
+            record.room = room = "3'; DELETE FROM audit_log; --"[: queue_repo.TXN.c.room.type.length]
+            audit = {"action": "cancelled", "actor": "staff:1", "created_at": datetime(2026, 12, 7, 11, 0),
+                     "transaction_id": txn_id, "detail": {"note": hostile}}  # fmt: skip
+            queue_repo.finish(s, record, audit, bump=True)
+        assert core_row(db, queue_repo.TXN, id=txn_id)[0]["room"] == room
+        (entry,) = _audit_rows(db, txn_id)
+        assert json.loads(entry["detail"]) == {"note": hostile}
+        with db.read() as s:
+            assert queue_repo.current_version(s) > 0
+    finally:
+        db.dispose()
