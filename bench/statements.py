@@ -106,6 +106,19 @@ def claim_cost(db: Database, repeat: int, therapist: Principal) -> tuple[float, 
     return server_us, mariadb_us, trips.count / repeat
 
 
+def confirm_ms(db: Database, waiting: int, desk: Principal, repeat: int = 5) -> float:
+    """Wall-clock ms of one `customer_confirm_selection` with `waiting` customers ahead (made at
+    the desk: a kiosk would refuse to queue behind thousands)."""
+    fill_waiting(db, waiting, clear=True)
+    service = QueueService(db, zone=ZoneInfo("UTC"))
+    order = commands.ConfirmSelection("Newcomer", (commands.ItemRequest(1, 1),))
+    service.confirm_selection(desk, order)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        service.confirm_selection(desk, order)
+    return (time.perf_counter() - start) / repeat * 1000
+
+
 def closing(batched: bool) -> Callable[[Session], Any]:
     """A claim's closing statements on transaction 1: its row, its audit entry, its items, the
     queue version; one round trip each, or one for all (`driver.run_batch`)."""
@@ -196,6 +209,15 @@ def main(argv: list[str] | None = None) -> int:
         print("| server CPU µs | MariaDB CPU µs | round trips |")
         print("|---:|---:|---:|")
         print(f"| {server_us:,.0f} | {shown} | {trips:.1f} |")
+        dana = people["Dana"]
+        desk = Principal(dana["kind"], dana["id"], dana["role"], dana["name"])
+        print()
+        print("a kiosk's confirm (its wait quoted over the whole queue), one thread")
+        print()
+        print("| waiting | ms per confirm |")
+        print("|---:|---:|")
+        for waiting in (100, 1000, 5000):
+            print(f"| {waiting:,} | {confirm_ms(db, waiting, desk):.1f} |")
         db.dispose()
     return 0
 
