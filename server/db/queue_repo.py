@@ -7,7 +7,7 @@ import json
 from collections import namedtuple
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects import mysql, sqlite
@@ -240,9 +240,7 @@ def _saved(txn: TxnRecord, rowcount: int) -> None:
     txn.__dict__["_loaded"] = {k: v for k, v in txn.__dict__.items() if k != "_loaded"}
 
 
-def finish(
-    session: Session, txn: TxnRecord, audit: dict[str, Any] | None, *, bump: bool
-) -> tuple[list[Any], int | None]:
+def finish(session: Session, txn: TxnRecord, audit: AuditFields | None, *, bump: bool) -> tuple[list[Any], int | None]:
     """A command's closing statements on its transaction: what changed of its row (guarded by its
     version, as `save`), its audit entry (`add_audit`'s keywords), its items for the answer, and
     the queue version if asked (last, as `bump_version`). Returns the items and the new version.
@@ -260,7 +258,7 @@ def finish(
     if changes:
         statements.append(_update_statement(txn, changes))
     if audit is not None:
-        statements.append((_AUDIT_SQL, _audit_params(**audit)))
+        statements.append((_AUDIT_SQL, _audit_params(audit)))
     statements.append((_ITEMS_SQL, (txn.id,)))
     if bump:
         statements.append((_BUMP_SQL, ()))
@@ -424,31 +422,23 @@ def active_therapist_count(session: Session) -> int:
     return int(session.scalar(query) or 0)
 
 
-def add_audit(
-    session: Session,
-    *,
-    action: str,
-    actor: str,
-    created_at: datetime,
-    transaction_id: int | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    staff_id: int | None = None,
-    device_id: int | None = None,
-    detail: dict[str, object] | None = None,
-) -> None:
+class AuditFields(TypedDict):
+    """An audit row as `add_audit` and `finish` take it."""
+
+    action: str
+    actor: str
+    created_at: datetime
+    transaction_id: NotRequired[int | None]
+    from_status: NotRequired[str | None]
+    to_status: NotRequired[str | None]
+    staff_id: NotRequired[int | None]
+    device_id: NotRequired[int | None]
+    detail: NotRequired[dict[str, object] | None]
+
+
+def add_audit(session: Session, **fields: Unpack[AuditFields]) -> None:
     """Append to the audit log (a plain INSERT: the log is never read back in the same transaction)."""
-    params = _audit_params(
-        action=action,
-        actor=actor,
-        created_at=created_at,
-        transaction_id=transaction_id,
-        from_status=from_status,
-        to_status=to_status,
-        staff_id=staff_id,
-        device_id=device_id,
-        detail=detail,
-    )
+    params = _audit_params(fields)
     cursor = mariadb_cursor(session)
     if cursor is not None:
         cursor.execute(_AUDIT_SQL, params)
@@ -456,21 +446,11 @@ def add_audit(
         session.execute(insert(AuditEntry.__table__).values(**dict(zip(_AUDIT_COLUMNS, params, strict=True))))
 
 
-def _audit_params(
-    *,
-    action: str,
-    actor: str,
-    created_at: datetime,
-    transaction_id: int | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    staff_id: int | None = None,
-    device_id: int | None = None,
-    detail: dict[str, object] | None = None,
-) -> tuple[Any, ...]:
+def _audit_params(fields: AuditFields) -> tuple[Any, ...]:
     """An audit row's values in `_AUDIT_COLUMNS` order."""
-    encoded = json.dumps(detail, sort_keys=True) if detail else None
-    return (transaction_id, action, from_status, to_status, actor, staff_id, device_id, encoded, created_at)
+    detail = fields.get("detail")
+    row: dict[str, Any] = {**fields, "detail": json.dumps(detail, sort_keys=True) if detail else None}
+    return tuple(row.get(column) for column in _AUDIT_COLUMNS)
 
 
 _AUDIT_COLUMNS = (

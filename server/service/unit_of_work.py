@@ -90,7 +90,7 @@ class UnitOfWork:
             result = dict(outcome.result)
             if txn is not None:
                 names = self.names_for(s, txn, outcome.names)
-                audit = None
+                audit: repo.AuditFields | None = None
                 if outcome.reason:
                     audit = {
                         "action": outcome.reason,
