@@ -73,9 +73,7 @@ class TillService:
         tenders = _tenders(cmd)
 
         def work(s: Session, now: datetime) -> Outcome:
-            cashier = q.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
-            txn = q.locked(s, cmd.transaction_id)
-            before = q.transition(txn, Move.PAY, Actor(actor, cashier), now)
+            cashier, txn, before = self._cashier_move(s, actor, cmd, Move.PAY, now)
             settled = till.settle(txn.total_cents, cmd.tip_cents, tenders)
             cash = settled.cash_tendered_cents
             if (
@@ -142,9 +140,7 @@ class TillService:
         manager = self._approve(actor, cmd.manager)
 
         def work(s: Session, now: datetime) -> Outcome:
-            cashier = q.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
-            txn = q.locked(s, cmd.transaction_id)
-            before = q.transition(txn, Move.DISCOUNT, Actor(actor, cashier), now)
+            cashier, txn, before = self._cashier_move(s, actor, cmd, Move.DISCOUNT, now)
             kind = cmd.kind if cmd.value else None
             if cmd.item_id is not None:
                 item = s.get(TransactionItem, cmd.item_id)
@@ -184,9 +180,7 @@ class TillService:
         manager = self._require_manager(actor, cmd.manager)
 
         def work(s: Session, now: datetime) -> Outcome:
-            cashier = q.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
-            txn = q.locked(s, cmd.transaction_id)
-            before = q.transition(txn, Move.VOID, Actor(actor, cashier), now)
+            cashier, txn, before = self._cashier_move(s, actor, cmd, Move.VOID, now)
             txn.cancel_reason = "void"
             job = None
             if actor.is_till:
@@ -283,14 +277,7 @@ class TillService:
             session = TillSession(device_id=device_id, opened_at=now, opened_by=actor.key, float_cents=cmd.float_cents)
             s.add(session)
             s.flush()
-            repo.add_audit(
-                s,
-                action="till_opened",
-                actor=actor.key,
-                created_at=now,
-                device_id=device_id,
-                detail={"session": session.id, "float": format_cents(cmd.float_cents)},
-            )
+            _audit_drawer(s, "till_opened", actor, now, session, float=format_cents(cmd.float_cents))
             job = self._document(
                 s,
                 actor,
@@ -311,9 +298,7 @@ class TillService:
         device_id = _till_id(actor)
 
         def work(s: Session, now: datetime) -> Outcome:
-            session = open_session(s, device_id)
-            if session is None:
-                raise CommandError(ErrorCode.TILL_CLOSED, "this till is not open")
+            session = _session_open_at(s, device_id)
             movement = CashMovement(
                 session_id=session.id,
                 kind=cmd.kind,
@@ -324,13 +309,8 @@ class TillService:
             )
             s.add(movement)
             s.flush()
-            repo.add_audit(
-                s,
-                action=f"cash_{cmd.kind}",
-                actor=actor.key,
-                created_at=now,
-                device_id=device_id,
-                detail={"session": session.id, "amount": format_cents(cmd.amount_cents), "reason": cmd.reason},
+            _audit_drawer(
+                s, f"cash_{cmd.kind}", actor, now, session, amount=format_cents(cmd.amount_cents), reason=cmd.reason
             )
             title = "CASH IN" if cmd.kind == "in" else "CASH OUT"
             lines = [("Amount", self._money(policy, cmd.amount_cents)), ("Reason", cmd.reason)]
@@ -351,22 +331,13 @@ class TillService:
         device_id = _till_id(actor)
         now = self.queue.clock()
         with self.db.write() as s:
-            session = open_session(s, device_id)
-            if session is None:
-                raise CommandError(ErrorCode.TILL_CLOSED, "this till is not open")
+            session = _session_open_at(s, device_id)
             report = drawer_report(s, session, "x", now)
             s.add(TillReport(session_id=session.id, kind="x", created_at=now, body=json.dumps(report, sort_keys=True)))
             job = self._document(
                 s, actor, policy, now, "x_report", "X REPORT", None, report_lines(report, policy), False
             )
-            repo.add_audit(
-                s,
-                action="x_report",
-                actor=actor.key,
-                created_at=now,
-                device_id=device_id,
-                detail={"session": session.id},
-            )
+            _audit_drawer(s, "x_report", actor, now, session)
         return {"report": report, "print_job": job}
 
     def close_till(self, actor: Principal, cmd: commands.TillClose) -> dict[str, Any]:
@@ -376,9 +347,7 @@ class TillService:
 
         def work(s: Session, now: datetime) -> Outcome:
             _lock_device(s, device_id)
-            session = open_session(s, device_id)
-            if session is None:
-                raise CommandError(ErrorCode.TILL_CLOSED, "this till is not open")
+            session = _session_open_at(s, device_id)
             session.closed_at, session.closed_by = now, actor.key
             session.counted_cash_cents = counted_cash
             session.counted_card_cents = cmd.counted_card_cents
@@ -389,17 +358,14 @@ class TillService:
             job = self._document(
                 s, actor, policy, now, "z_report", "Z REPORT", None, report_lines(report, policy), True
             )
-            repo.add_audit(
+            _audit_drawer(
                 s,
-                action="till_closed",
-                actor=actor.key,
-                created_at=now,
-                device_id=device_id,
-                detail={
-                    "session": session.id,
-                    "counted": format_cents(counted_cash),
-                    "over_short": report["over_short"]["cash"],
-                },
+                "till_closed",
+                actor,
+                now,
+                session,
+                counted=format_cents(counted_cash),
+                over_short=report["over_short"]["cash"],
             )
             return Outcome({"report": report, "print_job": job})
 
@@ -416,6 +382,21 @@ class TillService:
             return {"open": True, "session": session_view(session), "report": drawer_report(s, session, "x", now)}
 
     # ---- shared ------------------------------------------------------------------------------------
+
+    def _cashier_move(
+        self,
+        s: Session,
+        actor: Principal,
+        cmd: commands.Pay | commands.SetDiscount | commands.Void,
+        move: Move,
+        now: datetime,
+    ) -> tuple[Principal | None, TxnRecord, str]:
+        """(the cashier acting, the transaction locked, the status it left) of a till command that
+        moves one transaction."""
+        q = self.queue
+        cashier = q.acting_staff(s, actor, cmd.cashier_token, StaffRole.CASHIER)
+        txn = q.locked(s, cmd.transaction_id)
+        return cashier, txn, q.transition(txn, move, Actor(actor, cashier), now)
 
     def _approve(self, actor: Principal, manager: commands.ManagerPin | None) -> Principal | None:
         if manager is None:
@@ -524,6 +505,27 @@ def _lock_device(s: Session, device_id: int) -> None:
     if s.get_bind().dialect.name in ("mysql", "mariadb"):
         query = query.with_for_update()
     s.execute(query)
+
+
+def _audit_drawer(
+    s: Session, action: str, actor: Principal, now: datetime, session: TillSession, **detail: Any
+) -> None:
+    """An audit entry for something done to a till's drawer: which session, by whom."""
+    repo.add_audit(
+        s,
+        action=action,
+        actor=actor.key,
+        created_at=now,
+        device_id=session.device_id,
+        detail={"session": session.id, **detail},
+    )
+
+
+def _session_open_at(s: Session, device_id: int) -> TillSession:
+    session = open_session(s, device_id)
+    if session is None:
+        raise CommandError(ErrorCode.TILL_CLOSED, "this till is not open")
+    return session
 
 
 def open_session(s: Session, device_id: int | None) -> TillSession | None:

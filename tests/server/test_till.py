@@ -440,7 +440,20 @@ def test_a_day_at_the_drawer_adds_up_in_the_x_and_z_reports(
         session = s.scalars(select(TillSession).order_by(TillSession.id.desc())).first()
         assert session is not None and session.closed_at is not None and session.counted_cash_cents == 16_400
         kept = s.scalars(select(TillReport.kind).where(TillReport.session_id == session.id)).all()
+        drawer_actions = ("till_opened", "cash_out", "cash_in", "x_report", "till_closed")
+        trail = s.scalars(select(AuditEntry).where(AuditEntry.action.in_(drawer_actions)).order_by(AuditEntry.id)).all()
     assert sorted(kept) == ["x", "z"]
+    # The owner's audit log tells the drawer's day: each step, at which till, in which session.
+    this_session = [a for a in trail if json.loads(a.detail or "{}")["session"] == session.id]
+    assert [a.action for a in this_session] == list(drawer_actions)
+    assert {(a.actor, a.device_id) for a in this_session} == {(cashier.key, cashier.device_id)}
+    details = [json.loads(a.detail or "{}") for a in this_session]
+    assert details[0]["float"] == "150.00" and details[1] == {
+        "session": session.id,
+        "amount": "50.00",
+        "reason": "to the safe",
+    }
+    assert details[4]["counted"] == "164.00" and details[4]["over_short"] == "-3.00"
     refused(ErrorCode.TILL_CLOSED, lambda: till.close_till(cashier, commands.TillClose(counted)))
 
 
