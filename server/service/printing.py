@@ -165,20 +165,7 @@ def add_document_job(
     open_drawer: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    job = {"job_id": job_id, "transaction_id": transaction_id, "open_drawer": open_drawer, "document": body}
-    session.add(
-        PrintJob(
-            job_id=job_id,
-            device_id=device_id,
-            kind="document",
-            transaction_id=transaction_id,
-            payload=json.dumps(job, sort_keys=True),
-            state="pending",
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return job
+    return _queue_job(session, "document", job_id, device_id, transaction_id, body, open_drawer, now)
 
 
 def add_job(
@@ -190,12 +177,27 @@ def add_job(
     open_drawer: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    job = {"job_id": job_id, "transaction_id": txn.id, "open_drawer": open_drawer, "receipt": body}
+    return _queue_job(session, "receipt", job_id, device_id, txn.id, body, open_drawer, now)
+
+
+def _queue_job(
+    session: Session,
+    kind: str,
+    job_id: str,
+    device_id: int,
+    transaction_id: int | None,
+    body: dict[str, Any],
+    open_drawer: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    """A job pending for a till's printer; what the till is sent carries its body under its kind."""
+    job = {"job_id": job_id, "transaction_id": transaction_id, "open_drawer": open_drawer, kind: body}
     session.add(
         PrintJob(
             job_id=job_id,
             device_id=device_id,
-            transaction_id=txn.id,
+            kind=kind,
+            transaction_id=transaction_id,
             payload=json.dumps(job, sort_keys=True),
             state="pending",
             created_at=now,
