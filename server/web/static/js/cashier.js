@@ -13,7 +13,7 @@ import { $, el, flash, onAction, setEnabled, statusText } from "./lib/dom.js";
 import { buildKeys } from "./lib/keypad.js";
 import { Live, VersionedState, whileBusy } from "./lib/live.js";
 import { centsToWire, money, toCents } from "./lib/money.js";
-import { allows, allowsAny, byQueuePlace } from "./lib/queue.js";
+import { allows, allowsAny, byQueuePlace, queueSnapshot } from "./lib/queue.js";
 import { SignIn, saveSession, savedSession, signOut } from "./lib/signin.js";
 import { applyStrings, errorText, strings } from "./strings.js";
 import { centsText, typeAmount, typedCents } from "./till/amount.js";
@@ -104,10 +104,7 @@ function keep(view) {
 }
 
 const queue = new VersionedState({
-  load: async () => {
-    const ack = await live.command("queue_snapshot");
-    return ack.ok ? ack : null;
-  },
+  load: () => queueSnapshot(live),
   reset: (snapshot) => {
     queueTxns.clear();
     for (const view of [...snapshot.awaiting_payment, ...snapshot.paying]) queueTxns.set(view.id, view);

@@ -5,12 +5,12 @@
 // Tokens: a desk, admin or cashier signs in with name + PIN (a staff session, ss_…); a till's
 // device token (/desk#token=dv_…) works too: in a small spa the till is the front desk.
 
-import { deviceToken, stored } from "./lib/config.js";
-import { $, el, flash, onAction, roomText, setEnabled, showOnly, statusText } from "./lib/dom.js";
-import { Live, VersionedState, whileBusy } from "./lib/live.js";
+import { stored } from "./lib/config.js";
+import { $, el, flash, onAction, roomText, setEnabled, statusText } from "./lib/dom.js";
+import { VersionedState, whileBusy } from "./lib/live.js";
 import { money } from "./lib/money.js";
-import { allows, byCallOrder, byQueuePlace } from "./lib/queue.js";
-import { SignIn, saveSession, savedSession, signOut } from "./lib/signin.js";
+import { allows, byCallOrder, byQueuePlace, queueSnapshot } from "./lib/queue.js";
+import { StaffAccess } from "./lib/staffaccess.js";
 import { localized } from "./office/i18n.js";
 import { applyStrings, errorText } from "./strings.js";
 
@@ -37,12 +37,6 @@ const WAITING = "pending_therapist";
 const SERVING = ["therapist_confirmed", "in_service", "awaiting_payment", "paying"];
 const NO_SHOW = "no_show";
 
-const fromAddress = deviceToken(PAGE);
-const device = fromAddress && fromAddress.startsWith("dv_") ? fromAddress : null;
-if (fromAddress && !device) stored.set(PAGE, "staff_token", fromAddress); // a staff token in the address
-
-let session = savedSession(PAGE); // {token, staff: {id, name, role}, expires_at}
-let live = null;
 let selectedId = null;
 let clockSkew = 0; // this screen's clock minus the server's
 let intake = null;
@@ -50,10 +44,6 @@ let roster = { therapists: [], rooms: [] };
 const txns = new Map(); // id → staff view: waiting, with a therapist, to pay, recallable no-shows
 const recallUntil = new Map(); // no-show id → ms (server clock) until which it may be recalled
 let dialogAction = null; // what "yes" in the open dialog does
-
-function token() {
-  return device || (session && session.token) || stored.get(PAGE, "staff_token");
-}
 
 function serverNow() {
   return Date.now() - clockSkew;
@@ -77,10 +67,7 @@ function keep(view) {
 }
 
 const queue = new VersionedState({
-  load: async () => {
-    const ack = await live.command("queue_snapshot");
-    return ack.ok ? ack : null;
-  },
+  load: () => queueSnapshot(access.live),
   reset: (snapshot) => {
     const serverTime = Date.parse(snapshot.server_time);
     if (Number.isFinite(serverTime)) clockSkew = Date.now() - serverTime;
@@ -96,11 +83,11 @@ const queue = new VersionedState({
     }
   },
   apply: (message) => keep(message.transaction),
-  render: () => render(),
+  render,
 });
 
 async function loadRoster() {
-  const ack = await live.command("staff_roster");
+  const ack = await access.live.command("staff_roster");
   if (ack.ok) roster = { therapists: ack.therapists, rooms: ack.rooms };
   render();
 }
@@ -151,7 +138,8 @@ function servingText(view) {
 }
 
 function render() {
-  const signedIn = Boolean(token());
+  const { session, device } = access;
+  const signedIn = Boolean(access.token());
   $("#desk-who").textContent = session && session.staff ? session.staff.name : device ? t("till") : "";
   $("#desk-signout").hidden = !(session || stored.get(PAGE, "staff_token"));
   $("#intake").textContent = intake ? t(`intake_${intake.state}`) : "";
@@ -245,7 +233,7 @@ function renderDetail() {
     buttons.push(el("button", { type: "button", class: danger ? "danger" : "", dataset: { action: "move", move }, text: label }));
   }
   $("#d-actions").replaceChildren(...buttons);
-  for (const button of buttons) setEnabled(button, live && live.connected);
+  for (const button of buttons) setEnabled(button, access.live && access.live.connected);
 }
 
 // ---- actions ---------------------------------------------------------------------------
@@ -262,7 +250,7 @@ function report(ack, notice) {
 
 /** Sends one front-desk command for the chosen customer; the answer in plain words. */
 async function send(button, event, payload, notice) {
-  const ack = await whileBusy(button, () => live.command(event, payload, { keyed: true }));
+  const ack = await whileBusy(button, () => access.live.command(event, payload, { keyed: true }));
   if (!ack) return null;
   if (ack.ok && ack.transaction) keep(ack.transaction);
   report(ack, notice);
@@ -433,7 +421,7 @@ function removeItem(button) {
 async function toggleShift(button) {
   const on = !button.dataset.on;
   const staffId = Number(button.dataset.staffId);
-  const ack = await whileBusy(button, () => live.command(on ? "shift_start" : "shift_end", { staff_id: staffId }));
+  const ack = await whileBusy(button, () => access.live.command(on ? "shift_start" : "shift_end", { staff_id: staffId }));
   if (!ack) return;
   if (ack.ok) roster = { therapists: ack.therapists, rooms: ack.rooms };
   report(ack);
@@ -442,89 +430,38 @@ async function toggleShift(button) {
 
 // ---- signing in and connecting ---------------------------------------------------------
 
-const signIn = new SignIn($("#signin"), {
+const access = new StaffAccess({
+  page: PAGE,
   t,
   roles: ["desk", "admin", "cashier"],
-  allowToken: true,
-  onSignedIn: (newSession) => {
-    session = newSession;
-    saveSession(PAGE, session);
-    stored.set(PAGE, "staff_token", null);
-    enter();
+  work: $("#desk"),
+  onConnect: async (live) => {
+    await live.command("therapist_subscribe"); // every change reaches all the queue rooms
+    await Promise.all([queue.resync(), loadRoster()]);
   },
-  onToken: (staffToken) => {
-    session = null;
-    saveSession(PAGE, null);
-    stored.set(PAGE, "staff_token", staffToken);
-    enter();
-  },
-});
-
-function showSignIn(message) {
-  showOnly([$("#signin"), $("#desk")], $("#signin"));
-  signIn.open();
-  if (message) flash($("#signin .signin-error"), message, 10000);
-  render();
-}
-
-function enter() {
-  const current = token();
-  if (!current) {
-    showSignIn();
-    return;
-  }
-  showOnly([$("#signin"), $("#desk")], $("#desk"));
-  if (!live || live.token !== current) {
-    if (live) live.stop();
-    live = new Live({
-      token: current,
-      page: PAGE,
-      t,
-      onConnect: async () => {
-        await live.command("therapist_subscribe"); // every change reaches all the queue rooms
-        await Promise.all([queue.resync(), loadRoster()]);
-      },
-      onRefused: () => {
-        if (device) return; // the banner says it; a device token is fixed by provisioning
-        forget();
-        live.stop();
-        live = null;
-        showSignIn(t("refused"));
-      },
-    }).start();
+  listen: (live) => {
     live.on("therapist_queue_updated", (message) => queue.receive(message));
     live.on("roster_updated", (message) => {
       if (message && Array.isArray(message.therapists)) roster = { therapists: message.therapists, rooms: message.rooms || [] };
       queue.resync(); // who can serve whom changed: the unservable flags with it
     });
     live.on("signed_out", () => {
-      if (device) return;
-      forget();
-      showSignIn(t("session_over"));
+      if (access.device) return;
+      access.forget();
+      access.showSignIn(t("session_over"));
     });
-  }
-  render();
-}
-
-function forget() {
-  signOut(PAGE, session);
-  session = null;
-  stored.set(PAGE, "staff_token", null);
-  txns.clear();
-  recallUntil.clear();
-  selectedId = null;
-  queue.version = null;
-}
+  },
+  forget: () => {
+    txns.clear();
+    recallUntil.clear();
+    selectedId = null;
+    queue.version = null;
+  },
+  render,
+});
 
 onAction(document.body, {
-  signout: () => {
-    forget();
-    if (live) {
-      live.stop();
-      live = null;
-    }
-    enter();
-  },
+  signout: () => access.restart(),
   select: (target) => {
     selectedId = Number(target.dataset.id);
     flash($("#desk-error"), "", 0);
@@ -557,16 +494,4 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("contextmenu", (event) => event.preventDefault());
 
 applyStrings(document, t);
-enter();
-setInterval(() => {
-  if (session && !savedSession(PAGE)) {
-    forget(); // a sign-in lasts a working day; then the screen asks again
-    if (live) {
-      live.stop();
-      live = null;
-    }
-    enter();
-    return;
-  }
-  if (live) render(); // waiting times and recall windows move on
-}, 30000);
+access.start(render); // waiting times and recall windows move on

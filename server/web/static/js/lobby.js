@@ -7,7 +7,7 @@
 import { config, deviceToken, flagParam, stored } from "./lib/config.js";
 import { $, el, onAction, roomName, roomText, waitText } from "./lib/dom.js";
 import { Live, VersionedState } from "./lib/live.js";
-import { byQueuePlace } from "./lib/queue.js";
+import { byQueuePlace, queueSnapshot } from "./lib/queue.js";
 import { applyStrings, strings } from "./strings.js";
 
 const t = strings("lobby");
@@ -305,10 +305,7 @@ function main() {
     return;
   }
   const state = new VersionedState({
-    load: async () => {
-      const ack = await live.command("queue_snapshot");
-      return ack.ok ? ack : null;
-    },
+    load: () => queueSnapshot(live),
     reset,
     apply,
     render,

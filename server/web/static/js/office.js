@@ -4,10 +4,10 @@
 // or a device's address is shown once, when it is made.
 
 import { $, el, flash, onAction } from "./lib/dom.js";
-import { SignIn } from "./lib/signin.js";
-import { ApiError, call, session } from "./office/api.js";
+import { ApiError, call } from "./office/api.js";
 import { checkedIds, checks, field, select, value } from "./office/form.js";
 import { localized } from "./office/i18n.js";
+import { adminSignIn } from "./office/signin.js";
 import { applyStrings, errorText } from "./strings.js";
 
 const t = localized("office");
@@ -29,7 +29,7 @@ function showError(err) {
     return;
   }
   if (err instanceof ApiError && err.status === 401) {
-    signedOut(t("session_over"));
+    access.signedOut(t("session_over"));
     return;
   }
   const code = err instanceof ApiError ? err.code : "internal_error";
@@ -69,40 +69,21 @@ $("#once-close").addEventListener("click", () => {
 
 // ---- signing in -----------------------------------------------------------------------------
 
-const signIn = new SignIn($("#signin"), {
+const access = adminSignIn({
   t,
-  roles: ["admin"],
-  onSignedIn: ({ token, staff }) => {
-    session.save(token, staff ? staff.name : "");
-    start();
+  who: $("#office-who"),
+  signOutButton: $("#office-signout"),
+  error: $("#office-error"),
+  onSignedIn: () => {
+    $("#office-tabs").hidden = false;
+    $("#office-main").hidden = false;
+    show(tab);
+  },
+  onSignedOut: () => {
+    $("#office-main").hidden = true;
+    $("#office-tabs").hidden = true;
   },
 });
-
-function signedOut(message = "") {
-  session.forget();
-  $("#office-main").hidden = true;
-  $("#office-tabs").hidden = true;
-  $("#office-signout").hidden = true;
-  $("#office-who").textContent = "";
-  $("#signin").hidden = false;
-  signIn.open();
-  if (message) flash($("#office-error"), message, 12000);
-}
-
-$("#office-signout").addEventListener("click", () => {
-  const token = session.token();
-  if (token) fetch("/api/sign-out", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  signedOut();
-});
-
-async function start() {
-  $("#signin").hidden = true;
-  $("#office-tabs").hidden = false;
-  $("#office-signout").hidden = false;
-  $("#office-who").textContent = session.who();
-  $("#office-main").hidden = false;
-  await show(tab);
-}
 
 // ---- tabs -----------------------------------------------------------------------------------
 
@@ -637,5 +618,4 @@ onAction(document.body, {
 // ---- start ----------------------------------------------------------------------------------
 
 applyStrings(document, t);
-if (session.token()) start();
-else signedOut();
+access.begin();

@@ -6,9 +6,9 @@
 import { config } from "./lib/config.js";
 import { $, el, flash } from "./lib/dom.js";
 import { money } from "./lib/money.js";
-import { SignIn } from "./lib/signin.js";
 import { session } from "./office/api.js";
 import { localized } from "./office/i18n.js";
+import { adminSignIn } from "./office/signin.js";
 import { applyStrings, errorText } from "./strings.js";
 
 const t = localized("reports");
@@ -41,40 +41,21 @@ document.title = t("title");
 
 // ---- signing in -------------------------------------------------------------------------------
 
-const signIn = new SignIn($("#signin"), {
+const access = adminSignIn({
   t,
-  roles: ["admin"],
-  onSignedIn: ({ token, staff }) => {
-    session.save(token, staff ? staff.name : "");
-    start();
+  who: $("#reports-who"),
+  signOutButton: $("#reports-signout"),
+  error: $("#reports-error"),
+  onSignedIn: () => {
+    $("#range").hidden = false;
+    const query = new URLSearchParams(location.search);
+    load(query.get("from"), query.get("to"));
+  },
+  onSignedOut: () => {
+    $("#reports-main").hidden = true;
+    $("#range").hidden = true;
   },
 });
-
-function signedOut(message = "") {
-  session.forget();
-  $("#reports-main").hidden = true;
-  $("#range").hidden = true;
-  $("#reports-signout").hidden = true;
-  $("#reports-who").textContent = "";
-  $("#signin").hidden = false;
-  signIn.open();
-  if (message) flash($("#reports-error"), message, 12000);
-}
-
-$("#reports-signout").addEventListener("click", () => {
-  const token = session.token();
-  if (token) fetch("/api/sign-out", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
-  signedOut();
-});
-
-function start() {
-  $("#signin").hidden = true;
-  $("#range").hidden = false;
-  $("#reports-signout").hidden = false;
-  $("#reports-who").textContent = session.who();
-  const query = new URLSearchParams(location.search);
-  load(query.get("from"), query.get("to"));
-}
 
 // ---- fetching -----------------------------------------------------------------------------------
 
@@ -110,7 +91,7 @@ async function get(path) {
 
 function failed(err) {
   if (err instanceof Refused && err.status === 401) {
-    signedOut(t("session_over"));
+    access.signedOut(t("session_over"));
     return;
   }
   const error = err instanceof Refused ? err.error : { code: "internal_error", message: String(err) };
@@ -298,5 +279,4 @@ $("#reports-main").addEventListener("click", async (event) => {
 
 // ---- start --------------------------------------------------------------------------------------
 
-if (session.token()) start();
-else signedOut();
+access.begin();

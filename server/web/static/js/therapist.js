@@ -6,12 +6,12 @@
 // Tokens: a room box opens /therapist#token=dv_… (its device token) and a signed-in therapist's
 // session goes along as therapist_token; a tablet connects with the therapist's own session.
 
-import { deviceToken, stored, textParam } from "./lib/config.js";
-import { $, el, flash, onAction, roomText, setEnabled, showOnly, statusText } from "./lib/dom.js";
-import { Live, VersionedState, whileBusy } from "./lib/live.js";
+import { stored, textParam } from "./lib/config.js";
+import { $, el, flash, onAction, roomText, setEnabled, statusText } from "./lib/dom.js";
+import { VersionedState, whileBusy } from "./lib/live.js";
 import { money } from "./lib/money.js";
-import { allows, allowsAny, byCallOrder, byQueuePlace } from "./lib/queue.js";
-import { SignIn, saveSession, savedSession, signOut } from "./lib/signin.js";
+import { allows, allowsAny, byCallOrder, byQueuePlace, queueSnapshot } from "./lib/queue.js";
+import { StaffAccess } from "./lib/staffaccess.js";
 import { localized } from "./office/i18n.js";
 import { applyStrings, errorText } from "./strings.js";
 
@@ -30,12 +30,6 @@ const UNDO_FINISH_MS = 120 * 1000;
 const CLAIMS_KEPT = 20;
 const ROOM = textParam("room", /^[\w .#-]{1,32}$/);
 
-const fromAddress = deviceToken(PAGE);
-const device = fromAddress && fromAddress.startsWith("dv_") ? fromAddress : null;
-if (fromAddress && !device) stored.set(PAGE, "staff_token", fromAddress); // a staff token in the address
-
-let session = savedSession(PAGE); // {token, staff: {id, name, role}, expires_at}
-let live = null;
 let catalog = null;
 let selectedId = null;
 let deskStaff = null; // a room box: who scanned their badge here (desk_signed_in), as far as this page heard
@@ -50,17 +44,14 @@ const claimed = new Set(stored.get(PAGE, "claimed") || []); // ids this screen t
 
 // ---- who is acting ----------------------------------------------------------------------
 
-function staffToken() {
-  return (session && session.token) || stored.get(PAGE, "staff_token");
-}
-
 function myStaffId() {
+  const { session } = access;
   return (session && session.staff && session.staff.id) || stored.get(PAGE, "staff_id");
 }
 
 /** The payload extras for an action: a room box acts for the signed-in therapist. */
 function acting(payload = {}) {
-  const token = device ? staffToken() : null;
+  const token = access.device ? access.staffToken() : null;
   return token ? { ...payload, therapist_token: token } : payload;
 }
 
@@ -77,7 +68,7 @@ function isMine(view) {
   const me = myStaffId() || (deskStaff && deskStaff.id);
   if (me && view.therapist && view.therapist.id === me) return true;
   // A room box: whatever its buttons (through its appliance) or this screen took for this room.
-  if (device && ROOM && view.room === ROOM) return true;
+  if (access.device && ROOM && view.room === ROOM) return true;
   return claimed.has(view.id);
 }
 
@@ -85,7 +76,7 @@ function remember(view) {
   claimed.add(view.id);
   while (claimed.size > CLAIMS_KEPT) claimed.delete(claimed.values().next().value);
   stored.set(PAGE, "claimed", [...claimed]);
-  if (!device && !myStaffId() && view.therapist) stored.set(PAGE, "staff_id", view.therapist.id);
+  if (!access.device && !myStaffId() && view.therapist) stored.set(PAGE, "staff_id", view.therapist.id);
 }
 
 // ---- state from the server -------------------------------------------------------------
@@ -103,10 +94,7 @@ function keep(view) {
 }
 
 const queue = new VersionedState({
-  load: async () => {
-    const ack = await live.command("queue_snapshot");
-    return ack.ok ? ack : null;
-  },
+  load: () => queueSnapshot(access.live),
   reset: (snapshot) => {
     const serverNow = Date.parse(snapshot.server_time);
     if (Number.isFinite(serverNow)) clockSkew = Date.now() - serverNow;
@@ -124,13 +112,14 @@ function mine() {
 }
 
 function render() {
-  const signedIn = Boolean(device || staffToken());
+  const { session, device } = access;
+  const signedIn = Boolean(access.token());
   const name = session && session.staff ? session.staff.name : deskStaff ? deskStaff.name : null;
   $("#who").textContent = name ? t("signed_in_as", { name }) : t("title");
   const room = ROOM || (me && me.room);
   $("#room-label").textContent = room ? roomText(t, room) : "";
-  $("#signout").hidden = !staffToken();
-  $("#signin-open").hidden = !(device && !staffToken());
+  $("#signout").hidden = !access.staffToken();
+  $("#signin-open").hidden = !(device && !access.staffToken());
   $("#room-open").hidden = !(signedIn && !device && me);
   const shift = $("#shift");
   shift.hidden = !(signedIn && me);
@@ -157,7 +146,7 @@ function render() {
   const current = selectedId ? txns.get(selectedId) : null;
   $("#current").hidden = !current;
   $("#current-empty").hidden = Boolean(current);
-  setEnabled($("#next"), live && live.connected);
+  setEnabled($("#next"), access.live && access.live.connected);
   if (current) {
     $("#cur-code").textContent = current.code;
     $("#cur-name").textContent = current.customer_name;
@@ -233,8 +222,8 @@ function waitedText(view, now) {
 
 function report(ack, notice) {
   const error = ack.error || {};
-  if (device && staffToken() && error.code === "forbidden" && /therapist_token/.test(error.message || "")) {
-    forget(); // the sign-in ended: the room box carries on as itself
+  if (access.device && access.staffToken() && error.code === "forbidden" && /therapist_token/.test(error.message || "")) {
+    access.forget(); // the sign-in ended: the room box carries on as itself
     flash($("#work-error"), t("session_over"), 10000);
     render();
     return;
@@ -250,7 +239,7 @@ function report(ack, notice) {
 
 async function next(button) {
   const payload = acting(ROOM ? { room: ROOM } : {});
-  const ack = await whileBusy(button, () => live.command("therapist_confirm_next", payload, { keyed: true }));
+  const ack = await whileBusy(button, () => access.live.command("therapist_confirm_next", payload, { keyed: true }));
   if (!ack) return;
   if (ack.ok) {
     remember(ack.transaction);
@@ -264,7 +253,7 @@ async function next(button) {
 async function step(button, event, notice) {
   const current = txns.get(selectedId);
   if (!current) return;
-  const ack = await whileBusy(button, () => live.command(event, acting({ transaction_id: current.id }), { keyed: true }));
+  const ack = await whileBusy(button, () => access.live.command(event, acting({ transaction_id: current.id }), { keyed: true }));
   if (!ack) return;
   if (ack.ok) {
     keep(ack.transaction);
@@ -296,7 +285,7 @@ function closeConfirm() {
 async function undoFinish(button) {
   if (!finished) return;
   const id = finished.id;
-  const ack = await whileBusy(button, () => live.command("front_desk_undo_finish", acting({ transaction_id: id }), { keyed: true }));
+  const ack = await whileBusy(button, () => access.live.command("front_desk_undo_finish", acting({ transaction_id: id }), { keyed: true }));
   if (!ack) return;
   if (ack.ok) {
     finished = null;
@@ -319,7 +308,7 @@ function removeItem(button) {
     yes: t("remove_item"),
     run: async (yes) => {
       const payload = acting({ transaction_id: current.id, item_id: itemId });
-      const ack = await whileBusy(yes, () => live.command("front_desk_remove_item", payload, { keyed: true }));
+      const ack = await whileBusy(yes, () => access.live.command("front_desk_remove_item", payload, { keyed: true }));
       if (!ack) return;
       if (ack.ok) keep(ack.transaction);
       report(ack, t("item_removed", { service: item.name }));
@@ -332,7 +321,7 @@ function removeItem(button) {
 // ---- rooms and shifts ------------------------------------------------------------------
 
 async function loadRoster() {
-  const ack = await live.command("staff_roster");
+  const ack = await access.live.command("staff_roster");
   if (ack.ok) applyRoster(ack);
 }
 
@@ -341,7 +330,7 @@ function applyRoster(roster) {
   me = id ? roster.therapists.find((th) => th.id === id) || null : null;
   rooms = roster.rooms || [];
   // A therapist signed in on a tablet says where they work, once; a room box is its room.
-  if (me && !device && !ROOM && !me.room && !roomAsked && stored.get(PAGE, "room_asked") !== signInMark()) {
+  if (me && !access.device && !ROOM && !me.room && !roomAsked && stored.get(PAGE, "room_asked") !== signInMark()) {
     roomAsked = true;
     stored.set(PAGE, "room_asked", signInMark()); // "No room" is an answer: not asked again on a reload
     openRooms();
@@ -351,6 +340,7 @@ function applyRoster(roster) {
 
 /** This sign-in, without its secret: who and until when. */
 function signInMark() {
+  const { session } = access;
   return `${me ? me.id : ""}:${(session && session.expires_at) || ""}`;
 }
 
@@ -367,7 +357,7 @@ function openRooms() {
 
 async function chooseRoom(button) {
   const room = button.dataset.room || null;
-  const ack = await whileBusy(button, () => live.command("therapist_choose_room", acting({ room })));
+  const ack = await whileBusy(button, () => access.live.command("therapist_choose_room", acting({ room })));
   if (!ack) return;
   if (!ack.ok) {
     flash($("#room-error"), errorText(t, ack.error), 10000);
@@ -380,7 +370,7 @@ async function chooseRoom(button) {
 async function toggleShift(button) {
   if (!me) return;
   const event = me.on_shift ? "shift_end" : "shift_start";
-  const ack = await whileBusy(button, () => live.command(event, acting({})));
+  const ack = await whileBusy(button, () => access.live.command(event, acting({})));
   if (!ack) return;
   if (ack.ok) applyRoster(ack);
   report(ack, ack.ok && !ack.on_shift ? t("off_shift_hint") : null);
@@ -390,7 +380,7 @@ async function toggleShift(button) {
 async function openAdd() {
   const dialog = $("#add-dialog");
   if (!catalog) {
-    const ack = await live.command("service_catalog");
+    const ack = await access.live.command("service_catalog");
     if (!ack.ok) {
       report(ack);
       return;
@@ -415,7 +405,7 @@ async function addService(button) {
   const serviceId = Number(button.dataset.serviceId);
   if (!current) return;
   const payload = acting({ transaction_id: current.id, service_id: serviceId, quantity: 1 });
-  const ack = await whileBusy(button, () => live.command("therapist_add_service", payload, { keyed: true }));
+  const ack = await whileBusy(button, () => access.live.command("therapist_add_service", payload, { keyed: true }));
   if (!ack) return;
   $("#add-dialog").hidden = true;
   if (ack.ok) keep(ack.transaction);
@@ -426,64 +416,18 @@ async function addService(button) {
 
 // ---- signing in and connecting ---------------------------------------------------------
 
-const signIn = new SignIn($("#signin"), {
+const access = new StaffAccess({
+  page: PAGE,
   t,
   roles: ["therapist", "admin"],
-  allowToken: true,
-  onSignedIn: (newSession) => {
-    session = newSession;
-    saveSession(PAGE, session);
-    stored.set(PAGE, "staff_id", null);
-    enter();
+  work: $("#work"),
+  onConnect: async (live) => {
+    catalog = null; // fetched again when next needed: the catalog may have changed
+    await live.command("therapist_subscribe");
+    await Promise.all([queue.resync(), loadRoster()]);
   },
-  onToken: (token) => {
-    session = null;
-    saveSession(PAGE, null);
-    stored.set(PAGE, "staff_token", token);
-    stored.set(PAGE, "staff_id", null);
-    enter();
-  },
-  onCancel: () => enter(),
-});
-
-function showSignIn(message) {
-  showOnly([$("#signin"), $("#work")], $("#signin"));
-  $("#signin-open").hidden = true;
-  const cancel = $("#signin .signin-cancel");
-  if (cancel) cancel.hidden = !device; // a room box works without anyone signed in
-  signIn.open();
-  if (message) flash($("#signin .signin-error"), message, 10000);
-  render();
-}
-
-/** Shows the work screen, connected with the right token. */
-function enter() {
-  const token = device || staffToken();
-  if (!token) {
-    showSignIn();
-    return;
-  }
-  showOnly([$("#signin"), $("#work")], $("#work"));
-  if (!live || live.token !== token) {
-    if (live) live.stop();
-    catalog = null;
-    live = new Live({
-      token,
-      page: PAGE,
-      t,
-      onConnect: async () => {
-        catalog = null; // fetched again when next needed: the catalog may have changed
-        await live.command("therapist_subscribe");
-        await Promise.all([queue.resync(), loadRoster()]);
-      },
-      onRefused: () => {
-        if (device) return; // the banner says it; a device token is fixed by provisioning
-        forget();
-        live.stop();
-        live = null;
-        showSignIn(t("refused"));
-      },
-    }).start();
+  listen: (live) => {
+    catalog = null; // another token: fetched again through the new connection
     live.on("therapist_queue_updated", (message) => queue.receive(message));
     live.on("roster_updated", (roster) => {
       if (roster && Array.isArray(roster.therapists)) applyRoster(roster);
@@ -498,38 +442,35 @@ function enter() {
       deskStaff = null;
       render();
     });
-  }
-  render();
-}
-
-/** Forgets who was signed in. A room box keeps its room's customers; a tablet starts afresh. */
-function forget() {
-  signOut(PAGE, session);
-  session = null;
-  me = null;
-  roomAsked = false;
-  stored.set(PAGE, "room_asked", null);
-  finished = null;
-  $("#room-dialog").hidden = true;
-  stored.set(PAGE, "staff_token", null);
-  stored.set(PAGE, "staff_id", null);
-  if (device) return;
-  stored.set(PAGE, "claimed", null);
-  claimed.clear();
-  txns.clear();
-  queue.version = null;
-}
+  },
+  // A room box keeps its room's customers; a tablet starts afresh.
+  forget: () => {
+    me = null;
+    roomAsked = false;
+    stored.set(PAGE, "room_asked", null);
+    finished = null;
+    $("#room-dialog").hidden = true;
+    stored.set(PAGE, "staff_id", null);
+    if (access.device) return;
+    stored.set(PAGE, "claimed", null);
+    claimed.clear();
+    txns.clear();
+    queue.version = null;
+  },
+  render,
+  onSignIn: () => stored.set(PAGE, "staff_id", null),
+  onShowSignIn: () => {
+    $("#signin-open").hidden = true;
+    const cancel = $("#signin .signin-cancel");
+    if (cancel) cancel.hidden = !access.device; // a room box works without anyone signed in
+  },
+  onCancel: () => access.enter(),
+  keepDevice: true, // a room box carries on as itself
+});
 
 onAction(document.body, {
-  "signin-open": () => showSignIn(),
-  signout: () => {
-    forget();
-    if (!device && live) {
-      live.stop();
-      live = null;
-    }
-    enter();
-  },
+  "signin-open": () => access.showSignIn(),
+  signout: () => access.restart(),
   next: (button) => next(button),
   select: (button) => {
     selectedId = Number(button.dataset.id);
@@ -566,7 +507,7 @@ onAction(document.body, {
       run: async (yes) => {
         // A room box sends no therapist token here: the claim it holds is its own.
         const ack = await whileBusy(yes, () =>
-          live.command("cancel_transaction", { transaction_id: current.id, reason: "left" }, { keyed: true }),
+          access.live.command("cancel_transaction", { transaction_id: current.id, reason: "left" }, { keyed: true }),
         );
         if (ack) {
           if (ack.ok) keep(ack.transaction);
@@ -591,17 +532,4 @@ onAction(document.body, {
 document.addEventListener("contextmenu", (event) => event.preventDefault());
 
 applyStrings(document, t);
-enter();
-setInterval(() => {
-  if (session && !savedSession(PAGE)) {
-    // A sign-in lasts a working day; then the screen asks again.
-    forget();
-    if (!device && live) {
-      live.stop();
-      live = null;
-    }
-    enter();
-    return;
-  }
-  if (live) render(); // waiting times move on
-}, 30000);
+access.start(render); // waiting times move on

@@ -33,3 +33,12 @@ export function allowsAny(view, moves) {
 export function byCallOrder(a, b) {
   return Number(Boolean(b.priority)) - Number(Boolean(a.priority)) || byQueuePlace(a, b);
 }
+
+/**
+ * The queue as it stands (a VersionedState's load): the snapshot, or null when the server could
+ * not give one, so that it is asked again.
+ */
+export async function queueSnapshot(live) {
+  const ack = await live.command("queue_snapshot");
+  return ack.ok ? ack : null;
+}

@@ -23,11 +23,16 @@ export function saveSession(page, session) {
   stored.set(page, "session", session);
 }
 
-/** Forgets the session here and on the server (best effort: it expires anyway). */
+/** Forgets the session here and on the server. */
 export function signOut(page, session) {
   stored.set(page, "session", null);
-  if (!session || !session.token) return;
-  fetch("/api/sign-out", { method: "POST", headers: { Authorization: `Bearer ${session.token}` } }).catch(() => {});
+  if (session) revokeToken(session.token);
+}
+
+/** Ends a staff session on the server; best effort, as it expires anyway. */
+export function revokeToken(token) {
+  if (!token) return;
+  fetch("/api/sign-out", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
 }
 
 export class SignIn {
