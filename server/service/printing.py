@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import queue_repo as repo
 from ..db.engine import Database
-from ..db.models import Device, Payment, PaymentTender, PrintJob, Transaction
+from ..db.models import Device, Payment, PaymentTender, PrintJob
 from ..domain.actors import Principal
 from ..domain.errors import CommandError, ErrorCode
 from ..domain.money import format_cents
@@ -156,33 +156,9 @@ def ticket(
     return body | {"code": code, "url": url}
 
 
-def add_document_job(
-    session: Session,
-    job_id: str,
-    device_id: int,
-    transaction_id: int | None,
-    body: dict[str, Any],
-    open_drawer: bool,
-    now: datetime,
-) -> dict[str, Any]:
-    return _queue_job(session, "document", job_id, device_id, transaction_id, body, open_drawer, now)
-
-
 def add_job(
     session: Session,
-    job_id: str,
-    device_id: int,
-    txn: Transaction | repo.TxnRecord,
-    body: dict[str, Any],
-    open_drawer: bool,
-    now: datetime,
-) -> dict[str, Any]:
-    return _queue_job(session, "receipt", job_id, device_id, txn.id, body, open_drawer, now)
-
-
-def _queue_job(
-    session: Session,
-    kind: str,
+    kind: Literal["receipt", "document"],
     job_id: str,
     device_id: int,
     transaction_id: int | None,
@@ -190,7 +166,8 @@ def _queue_job(
     open_drawer: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    """A job pending for a till's printer; what the till is sent carries its body under its kind."""
+    """A job pending for a till's printer, a receipt or another document (the table's check names
+    both); what the till is sent carries its body under its kind."""
     job = {"job_id": job_id, "transaction_id": transaction_id, "open_drawer": open_drawer, kind: body}
     session.add(
         PrintJob(
@@ -242,7 +219,7 @@ def reprint(
         names = repo.staff_names(s, {payment.cashier_id} if payment.cashier_id else set())
         cashier = names.get(payment.cashier_id or 0) or txn.cashier_desk or ""
         body = receipt(header, txn, payment, cashier, s) | {"copy": True}
-        return device_id, add_job(s, f"{copy_prefix}{copies}", device_id, txn, body, False, now)
+        return device_id, add_job(s, "receipt", f"{copy_prefix}{copies}", device_id, txn.id, body, False, now)
 
     return db.run_write(work)
 

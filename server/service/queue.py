@@ -134,7 +134,7 @@ class QueueService:
         body = printing.ticket(
             printing.header_of(policy, self.zone), txn.code, wait, call_at, self.public_url + path, now, actor.name
         )
-        return printing.add_document_job(s, f"{printing.TICKET_PREFIX}{txn.id}", actor.id, txn.id, body, False, now)
+        return printing.add_job(s, "document", f"{printing.TICKET_PREFIX}{txn.id}", actor.id, txn.id, body, False, now)
 
     def claim_for_therapist(self, actor: Principal, cmd: commands.TherapistClaim) -> dict[str, Any]:
         def work(s: Session, now: datetime) -> Outcome:

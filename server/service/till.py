@@ -445,7 +445,7 @@ class TillService:
         opens = any(
             t.method == "cash" for t in s.scalars(select(PaymentTender).where(PaymentTender.payment_id == payment.id))
         )
-        return printing.add_job(s, f"rcpt-{payment.id}", actor.id, txn, body, opens, now)
+        return printing.add_job(s, "receipt", f"rcpt-{payment.id}", actor.id, txn.id, body, opens, now)
 
     def _document(
         self,
@@ -466,8 +466,8 @@ class TillService:
         header = printing.header_of(policy, self.queue.zone)
         count = s.scalar(select(func.count()).select_from(PrintJob).where(PrintJob.device_id == actor.id)) or 0
         document = printing.document(header, kind, title, number, now, lines, actor.name)
-        return printing.add_document_job(
-            s, f"doc-{actor.id}-{count + 1}", actor.id, transaction_id, document, open_drawer, now
+        return printing.add_job(
+            s, "document", f"doc-{actor.id}-{count + 1}", actor.id, transaction_id, document, open_drawer, now
         )
 
 
